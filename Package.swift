@@ -1,0 +1,34 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "SwiftPy",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "SwiftPy", targets: ["SwiftPy"]),
+    .executable(name: "swiftpy", targets: ["swiftpy"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+  ],
+  targets: [
+    // Our own declarations of the CPython C-API subset we use, plus the dlopen/dlsym loader.
+    // No Python.h is needed at build time: libpython is found and loaded at run time.
+    .target(name: "CPythonShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+    .target(
+      name: "SwiftPy",
+      dependencies: [
+        "CPythonShim",
+        .product(name: "OrderedCollections", package: "swift-collections"),
+        .product(name: "DequeModule", package: "swift-collections"),
+      ]
+    ),
+    .executableTarget(
+      name: "swiftpy",
+      dependencies: ["SwiftPy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

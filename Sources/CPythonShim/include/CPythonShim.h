@@ -1,0 +1,107 @@
+#ifndef SWIFTPY_CPYTHON_SHIM_H
+#define SWIFTPY_CPYTHON_SHIM_H
+/*
+ * SwiftPy's own declarations of the CPython C-API subset it uses. libpython is not linked:
+ * spy_load() dlopens it at run time and fills a table of function pointers; the static inline
+ * wrappers below keep CPython's names so the Swift code reads like ordinary C-API code. Being
+ * static, the wrappers are never exported, so they cannot interpose on libpython's own symbols.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct _object PyObject;        /* opaque: we only pass pointers around */
+typedef struct _typeobject PyTypeObject; /* opaque */
+typedef struct _ts PyThreadState;        /* opaque */
+typedef struct _is PyInterpreterState;   /* opaque */
+typedef ssize_t Py_ssize_t;
+
+/* PyStatus, returned by value from Py_NewInterpreterFromConfig (same layout 3.8-3.14). */
+typedef struct {
+  int type; /* 0 ok, 1 error, 2 exit */
+  const char *func;
+  const char *err_msg;
+  int exitcode;
+} PyStatus;
+
+/* PyInterpreterConfig: seven ints, same layout in 3.12-3.14. */
+typedef struct {
+  int use_main_obmalloc;
+  int allow_fork;
+  int allow_exec;
+  int allow_threads;
+  int allow_daemon_threads;
+  int check_multi_interp_extensions;
+  int gil; /* 0 default, 1 shared, 2 own */
+} PyInterpreterConfig;
+
+enum { SPY_SINGLE_INPUT = 256, SPY_FILE_INPUT = 257, SPY_EVAL_INPUT = 258 };
+
+/* Type flags used to recognise subclasses of the built-in types (stable since 3.0). */
+enum {
+  SPY_TPFLAGS_LONG_SUBCLASS = 1UL << 24,
+  SPY_TPFLAGS_LIST_SUBCLASS = 1UL << 25,
+  SPY_TPFLAGS_TUPLE_SUBCLASS = 1UL << 26,
+  SPY_TPFLAGS_BYTES_SUBCLASS = 1UL << 27,
+  SPY_TPFLAGS_UNICODE_SUBCLASS = 1UL << 28,
+  SPY_TPFLAGS_DICT_SUBCLASS = 1UL << 29,
+  SPY_TPFLAGS_BASE_EXC_SUBCLASS = 1UL << 30,
+};
+
+/* The function table. */
+typedef struct SPyFunctions {
+#define SPY_FN(ret, name, params, args) ret(*name) params;
+#define SPY_VOID(name, params, args) void(*name) params;
+#include "spy_functions.def"
+#undef SPY_FN
+#undef SPY_VOID
+  /* Optional: private but exported; its last parameter differs between 3.12 and 3.13 (pass 0). */
+  int (*_PyEval_AddPendingCall)(PyInterpreterState *interp, int (*func)(void *), void *arg,
+                                int flags);
+} SPyFunctions;
+
+/* Data symbols: static singletons and built-in types, shared by every interpreter. */
+typedef struct SPyData {
+  PyObject *None, *True, *False;
+  PyTypeObject *LongType, *BoolType, *FloatType, *UnicodeType, *BytesType, *ListType,
+      *TupleType, *DictType, *SetType, *FrozenSetType;
+  PyObject *BaseException, *Exception, *SystemExit, *KeyboardInterrupt, *SyntaxError,
+      *TypeError, *ValueError, *RuntimeError, *ImportError, *ModuleNotFoundError,
+      *AttributeError, *KeyError, *RecursionError, *MemoryError, *OverflowError;
+} SPyData;
+
+extern SPyFunctions spy_fn;
+extern SPyData spy_data;
+/* Swift reads the data table through this accessor: a C global is mutable state to Swift 6. */
+static inline const SPyData *spy_objects(void) { return &spy_data; }
+
+/* Loads libpython from `path` (RTLD_NOW | RTLD_GLOBAL) and fills the tables. Returns 0 on
+ * success; otherwise -1 with a message (the dlerror or the first missing symbol) in `error`.
+ * Calling it again after a success is a no-op that returns 0. */
+int spy_load(const char *path, char *error, size_t error_size);
+int spy_is_loaded(void);
+
+#define SPY_FN(ret, name, params, args) \
+  static inline ret name params { return spy_fn.name args; }
+#define SPY_VOID(name, params, args) \
+  static inline void name params { spy_fn.name args; }
+#include "spy_functions.def"
+#undef SPY_FN
+#undef SPY_VOID
+
+/* Macros of Python.h, as functions over the struct layout of a non-free-threaded build:
+ * ob_refcnt (one Py_ssize_t) then ob_type. */
+static inline PyTypeObject *spy_type(PyObject *o) { return ((PyTypeObject **)o)[1]; }
+static inline _Bool spy_has_flag(PyObject *o, unsigned long flag) {
+  return (PyType_GetFlags(spy_type(o)) & flag) != 0;
+}
+
+/* Schedules `func(arg)` to run in `interp`'s eval loop; returns -1 when unavailable. */
+int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *), void *arg);
+
+/* The SwiftPy interpreter thread running on this OS thread (unretained), or NULL. A C
+ * thread-local because Swift has none, and Python work must know where it is. */
+void spy_set_current_thread(void *thread);
+void *spy_current_thread(void);
+
+#endif

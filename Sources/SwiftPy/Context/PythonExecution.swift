@@ -1,0 +1,139 @@
+import CPythonShim
+import OrderedCollections
+
+/// Running code in the attached interpreter: compile, evaluate, execute, call. Every function
+/// here runs on an interpreter thread with its thread state attached, and turns every failure
+/// into a Swift error (PythonError for Python exceptions).
+enum PythonExecution {
+  /// A new namespace dict: `__name__ == "__main__"` and the interpreter's builtins, like the
+  /// globals of a script.
+  static func makeNamespace() throws -> OpaquePointer {
+    guard let namespace = PyDict_New() else { throw PythonError.fetch() }
+    guard let name = PyUnicode_FromString("__main__") else {
+      Py_DecRef(namespace)
+      throw PythonError.fetch()
+    }
+    defer { Py_DecRef(name) }
+    guard PyDict_SetItemString(namespace, "__name__", name) == 0,
+      PyDict_SetItemString(namespace, "__builtins__", PyEval_GetBuiltins()) == 0
+    else {
+      Py_DecRef(namespace)
+      throw PythonError.fetch()
+    }
+    return namespace
+  }
+
+  /// `__main__.__dict__` of the attached interpreter (a new reference).
+  static func mainModuleNamespace() throws -> OpaquePointer {
+    guard let main = PyImport_AddModule("__main__"),  // borrowed
+      let namespace = PyObject_GetAttrString(main, "__dict__")
+    else { throw PythonError.fetch() }
+    return namespace
+  }
+
+  /// Evaluates an expression; `locals` are visible to it without touching `globals`.
+  static func evaluate(_ code: String, globals: OpaquePointer, locals: [String: PythonValue])
+    throws -> PythonValue
+  {
+    let compiled = try compile(code, start: Int32(SPY_EVAL_INPUT))
+    defer { Py_DecRef(compiled) }
+    let localsDict: OpaquePointer?
+    if locals.isEmpty {
+      localsDict = nil
+    } else {
+      localsDict = try PythonValue.dict(OrderedDictionary(uniqueKeysWithValues: locals.map { (.string($0.key), $0.value) }))
+        .makePythonObject()
+    }
+    defer { localsDict.map(Py_DecRef) }
+    guard let result = PyEval_EvalCode(compiled, globals, localsDict ?? globals) else {
+      throw PythonError.fetch()
+    }
+    defer { Py_DecRef(result) }
+    return try PythonValue(pythonObject: result)
+  }
+
+  /// Executes statements in `globals`.
+  static func execute(_ code: String, globals: OpaquePointer) throws {
+    let compiled = try compile(code, start: Int32(SPY_FILE_INPUT))
+    defer { Py_DecRef(compiled) }
+    guard let result = PyEval_EvalCode(compiled, globals, globals) else { throw PythonError.fetch() }
+    Py_DecRef(result)
+  }
+
+  /// Calls `module.function(*args, **kwargs)`. `module` may be dotted (`os.path`), `builtins`,
+  /// or `__main__` for a function defined in `globals`; `function` may be dotted
+  /// (`JSONDecoder.decode`) to reach an attribute of an attribute.
+  static func call(
+    _ module: String, _ function: String, args: [PythonValue],
+    kwargs: OrderedDictionary<String, PythonValue>, globals: OpaquePointer
+  ) throws -> PythonValue {
+    let callable = try resolve(module, function, globals: globals)
+    defer { Py_DecRef(callable) }
+    let result = try invoke(callable, args: args, kwargs: kwargs)
+    defer { Py_DecRef(result) }
+    return try PythonValue(pythonObject: result)
+  }
+
+  /// A new reference to `module.function`.
+  static func resolve(_ module: String, _ function: String, globals: OpaquePointer) throws
+    -> OpaquePointer
+  {
+    try checkName(module, "module")
+    try checkName(function, "function")
+    var parts = function.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    var object: OpaquePointer
+    if module == "__main__" || module.isEmpty {
+      let first = parts.removeFirst()
+      guard let found = PyDict_GetItemString(globals, first) else {  // borrowed
+        throw PythonError(
+          type: "NameError", message: "name '\(first)' is not defined in this namespace")
+      }
+      Py_IncRef(found)
+      object = found
+    } else {
+      guard let imported = PyImport_ImportModule(module) else { throw PythonError.fetch() }
+      object = imported
+    }
+    for part in parts {
+      guard let next = PyObject_GetAttrString(object, part) else {
+        Py_DecRef(object)
+        throw PythonError.fetch()
+      }
+      Py_DecRef(object)
+      object = next
+    }
+    return object
+  }
+
+  /// Calls `callable` with converted arguments; a new reference to the result.
+  static func invoke(
+    _ callable: OpaquePointer, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>
+  ) throws -> OpaquePointer {
+    let tuple = try PythonValue.tuple(args).makePythonObject()
+    defer { Py_DecRef(tuple) }
+    let dict: OpaquePointer? =
+      kwargs.isEmpty
+      ? nil
+      : try PythonValue.dict(
+        OrderedDictionary(uniqueKeysWithValues: kwargs.map { (PythonValue.string($0.key), $0.value) })
+      ).makePythonObject()
+    defer { dict.map(Py_DecRef) }
+    guard let result = PyObject_Call(callable, tuple, dict) else { throw PythonError.fetch() }
+    return result
+  }
+
+  static func compile(_ code: String, start: Int32) throws -> OpaquePointer {
+    // A C string ends at the first NUL: refuse rather than silently run a prefix.
+    guard !code.utf8.contains(0) else {
+      throw PythonRuntimeError(.invalidArgument, "source code cannot contain NUL bytes")
+    }
+    guard let compiled = Py_CompileString(code, "<string>", start) else { throw PythonError.fetch() }
+    return compiled
+  }
+
+  private static func checkName(_ name: String, _ what: String) throws {
+    guard !name.utf8.contains(0) else {
+      throw PythonRuntimeError(.invalidArgument, "the \(what) name '\(name)' contains a NUL byte")
+    }
+  }
+}

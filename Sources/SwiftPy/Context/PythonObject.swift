@@ -1,0 +1,221 @@
+import CPythonShim
+import OrderedCollections
+
+/// A reference to a live Python object, usable only inside the ``PythonContext/withPython(_:)``
+/// closure that produced it, on the interpreter's thread.
+///
+/// ```swift
+/// let root = try await ctx.withPython { py in
+///   try py.import("math").sqrt(2.0).decode(Double.self)
+/// }
+/// ```
+///
+/// `PythonObject` is deliberately not `Sendable`: the compiler keeps it on its thread. Each
+/// operation also checks that it runs on its interpreter's thread and throws otherwise, and an
+/// object released elsewhere hands its reference back to its own thread.
+@dynamicMemberLookup
+@dynamicCallable
+public final class PythonObject: CustomStringConvertible {
+  /// An owned (strong) reference.
+  let pointer: OpaquePointer
+  let thread: InterpreterThread
+
+  /// Takes ownership of a new reference.
+  init(owning pointer: OpaquePointer, thread: InterpreterThread) {
+    self.pointer = pointer
+    self.thread = thread
+  }
+
+  /// Adds a reference to a borrowed one.
+  convenience init(borrowing pointer: OpaquePointer, thread: InterpreterThread) {
+    Py_IncRef(pointer)
+    self.init(owning: pointer, thread: thread)
+  }
+
+  deinit {
+    if thread.isCurrent {
+      Py_DecRef(pointer)
+    } else {
+      // Released off its thread: only that thread may touch the object. If the interpreter
+      // has ended the job is rejected and the reference was freed with the interpreter.
+      let pointer = UncheckedSendable(pointer)
+      thread.submit({ Py_DecRef(pointer.value) }, reject: { _ in })
+    }
+  }
+
+  // MARK: Attributes and items
+
+  /// `object.name`.
+  public subscript(dynamicMember name: String) -> PythonObject {
+    get throws { try attribute(name) }
+  }
+
+  /// `getattr(object, name)`.
+  public func attribute(_ name: String) throws -> PythonObject {
+    try checkThread()
+    return try wrap(PyObject_GetAttrString(pointer, name))
+  }
+
+  /// `setattr(object, name, value)`.
+  public func setAttribute(_ name: String, _ value: any PythonConvertible) throws {
+    try checkThread()
+    let object = try value.pythonObject(on: thread)
+    guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else { throw PythonError.fetch() }
+  }
+
+  /// `object[key]`.
+  public func item(_ key: any PythonConvertible) throws -> PythonObject {
+    try checkThread()
+    let key = try key.pythonObject(on: thread)
+    return try wrap(PyObject_GetItem(pointer, key.pointer))
+  }
+
+  /// `object[key] = value`.
+  public func setItem(_ key: any PythonConvertible, _ value: any PythonConvertible) throws {
+    try checkThread()
+    let key = try key.pythonObject(on: thread)
+    let value = try value.pythonObject(on: thread)
+    guard PyObject_SetItem(pointer, key.pointer, value.pointer) == 0 else { throw PythonError.fetch() }
+  }
+
+  // MARK: Calls
+
+  /// `object(*args, **kwargs)`.
+  public func call(
+    _ args: [any PythonConvertible] = [], kwargs: KeyValuePairs<String, any PythonConvertible> = [:]
+  ) throws -> PythonObject {
+    try call(positional: args, keywords: kwargs.map { ($0.key, $0.value) })
+  }
+
+  /// Makes `math.sqrt(2.0)` and `json.dumps(value, indent: 2)` read like Python.
+  public func dynamicallyCall(withKeywordArguments arguments: KeyValuePairs<String, any PythonConvertible>)
+    throws -> PythonObject
+  {
+    var positional: [any PythonConvertible] = []
+    var keywords: [(String, any PythonConvertible)] = []
+    for (key, value) in arguments {
+      if key.isEmpty {
+        guard keywords.isEmpty else {
+          throw PythonRuntimeError(.invalidArgument, "a positional argument follows a keyword argument")
+        }
+        positional.append(value)
+      } else {
+        keywords.append((key, value))
+      }
+    }
+    return try call(positional: positional, keywords: keywords)
+  }
+
+  private func call(positional: [any PythonConvertible], keywords: [(String, any PythonConvertible)])
+    throws -> PythonObject
+  {
+    try checkThread()
+    let tuple = try wrap(PyTuple_New(positional.count))
+    for (index, argument) in positional.enumerated() {
+      let object = try argument.pythonObject(on: thread)
+      Py_IncRef(object.pointer)
+      PyTuple_SetItem(tuple.pointer, index, object.pointer)  // steals the extra reference
+    }
+    var kwargs: PythonObject?
+    if !keywords.isEmpty {
+      let dict = try wrap(PyDict_New())
+      for (key, value) in keywords {
+        let object = try value.pythonObject(on: thread)
+        guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else { throw PythonError.fetch() }
+      }
+      kwargs = dict
+    }
+    return try wrap(PyObject_Call(pointer, tuple.pointer, kwargs?.pointer))
+  }
+
+  // MARK: Values
+
+  /// A copy of the object as a ``PythonValue``; throws ``PythonConversionError`` for types
+  /// without a counterpart.
+  public var value: PythonValue {
+    get throws {
+      try checkThread()
+      return try PythonValue(pythonObject: pointer)
+    }
+  }
+
+  /// The object's value decoded as `T` (through ``PythonValueDecoder``).
+  public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+    try value.decode(type)
+  }
+
+  /// The qualified name of the object's type (`int`, `collections.OrderedDict`).
+  public var typeName: String { PythonError.qualifiedTypeName(of: pointer) }
+
+  /// `str(object)`.
+  public var description: String {
+    guard thread.isCurrent else { return "<PythonObject used off its interpreter thread>" }
+    return PythonError.string(PyObject_Str(pointer)) ?? "<str() failed>"
+  }
+
+  // MARK: Helpers
+
+  private func checkThread() throws {
+    guard thread.isCurrent else {
+      throw PythonRuntimeError(
+        .invalidArgument,
+        "a PythonObject was used outside the withPython closure (and thread) that made it")
+    }
+  }
+
+  /// Wraps a new reference, or throws the pending Python exception.
+  private func wrap(_ result: OpaquePointer?) throws -> PythonObject {
+    guard let result else { throw PythonError.fetch() }
+    return PythonObject(owning: result, thread: thread)
+  }
+}
+
+@available(*, unavailable, message: "Python objects never leave their interpreter's thread")
+extension PythonObject: Sendable {}
+
+/// Something that can be passed to Python from inside ``PythonContext/withPython(_:)``.
+public protocol PythonConvertible {
+  /// The value as a ``PythonValue``, or nil when it is already a live object.
+  var pythonValue: PythonValue? { get throws }
+}
+
+extension PythonConvertible {
+  func pythonObject(on thread: InterpreterThread) throws -> PythonObject {
+    if let object = self as? PythonObject { return object }
+    let value = try pythonValue ?? .none
+    return PythonObject(owning: try value.makePythonObject(), thread: thread)
+  }
+}
+
+extension PythonObject: PythonConvertible {
+  public var pythonValue: PythonValue? { nil }
+}
+extension PythonValue: PythonConvertible {
+  public var pythonValue: PythonValue? { self }
+}
+extension Int: PythonConvertible {
+  public var pythonValue: PythonValue? { .int(self) }
+}
+extension Double: PythonConvertible {
+  public var pythonValue: PythonValue? { .float(self) }
+}
+extension String: PythonConvertible {
+  public var pythonValue: PythonValue? { .string(self) }
+}
+extension Bool: PythonConvertible {
+  public var pythonValue: PythonValue? { .bool(self) }
+}
+extension Optional: PythonConvertible where Wrapped: PythonConvertible {
+  public var pythonValue: PythonValue? {
+    get throws {
+      guard let wrapped = self else { return PythonValue.none }
+      return try wrapped.pythonValue
+    }
+  }
+}
+
+/// Wraps a value the compiler cannot prove Sendable, where confinement makes it safe.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
+}

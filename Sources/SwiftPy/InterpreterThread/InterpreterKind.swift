@@ -1,0 +1,86 @@
+import CPythonShim
+
+/// What an ``InterpreterThread`` hosts. The ceremony for each kind — how it is created on its
+/// thread and how it is ended there — lives here, in one place, because getting it wrong
+/// crashes or hangs CPython (DESIGN decisions 4, 5, 14).
+enum InterpreterKind: Sendable, Equatable {
+  /// The thread that initializes CPython and then serves the main interpreter.
+  case main
+  /// A thread state of its own in the main interpreter (shared GIL, every extension works).
+  case worker
+  /// A legacy sub-interpreter: own modules and namespace, the main interpreter's GIL.
+  case sharedGIL
+  /// An isolated sub-interpreter with its own GIL (PEP 684): true parallelism.
+  case ownGIL
+
+  /// The configuration CPython documents for each sub-interpreter flavour.
+  fileprivate var config: PyInterpreterConfig? {
+    switch self {
+    case .main, .worker:
+      return nil
+    case .sharedGIL:
+      // Py_NewInterpreter's legacy settings: everything allowed, main obmalloc, shared GIL.
+      return PyInterpreterConfig(
+        use_main_obmalloc: 1, allow_fork: 1, allow_exec: 1, allow_threads: 1,
+        allow_daemon_threads: 1, check_multi_interp_extensions: 0, gil: 1)
+    case .ownGIL:
+      // The isolated settings: own allocator and GIL; single-phase-init extensions refused;
+      // no fork/exec or daemon threads (they would outlive or corrupt the interpreter).
+      return PyInterpreterConfig(
+        use_main_obmalloc: 0, allow_fork: 0, allow_exec: 0, allow_threads: 1,
+        allow_daemon_threads: 0, check_multi_interp_extensions: 1, gil: 2)
+    }
+  }
+
+  /// Creates the interpreter (or main-interpreter thread state) on the calling thread, which
+  /// must have no thread state attached. On return the new thread state is attached.
+  func create() throws(PythonRuntimeError) -> OpaquePointer {
+    switch self {
+    case .main:
+      Py_InitializeEx(0)  // 0: no signal handlers; Ctrl-C belongs to the host.
+      return PyThreadState_Get()
+    case .worker:
+      let state = PyThreadState_New(PyInterpreterState_Main())!
+      PyEval_RestoreThread(state)
+      return state
+    case .sharedGIL, .ownGIL:
+      // Py_NewInterpreterFromConfig wants an attached thread state: borrow a fresh one in
+      // the main interpreter (as pybind11 does), then dispose of it on this same thread.
+      let borrowed = PyThreadState_New(PyInterpreterState_Main())!
+      PyEval_RestoreThread(borrowed)
+      var created: OpaquePointer?
+      var config = self.config!
+      let status = Py_NewInterpreterFromConfig(&created, &config)
+      guard PyStatus_Exception(status) == 0, let created else {
+        // Failure leaves the borrowed state attached.
+        let reason = status.err_msg.map { String(cString: $0) } ?? "unknown reason"
+        PyThreadState_Clear(borrowed)
+        PyThreadState_DeleteCurrent()
+        throw PythonRuntimeError(
+          .interpreterCreationFailed, "Py_NewInterpreterFromConfig failed: \(reason)")
+      }
+      // The new interpreter is attached (its GIL held; with an own GIL the main GIL was
+      // released). Detach it, re-attach the borrowed state to delete it, re-attach ours.
+      _ = PyEval_SaveThread()
+      PyEval_RestoreThread(borrowed)
+      PyThreadState_Clear(borrowed)
+      PyThreadState_DeleteCurrent()
+      PyEval_RestoreThread(created)
+      return created
+    }
+  }
+
+  /// Ends what ``create()`` made. `state` must be attached on the calling thread; on return
+  /// nothing is attached. The main interpreter is never finalized (DESIGN decision 11).
+  func end(_ state: OpaquePointer) {
+    switch self {
+    case .main:
+      _ = PyEval_SaveThread()
+    case .worker:
+      PyThreadState_Clear(state)
+      PyThreadState_DeleteCurrent()
+    case .sharedGIL, .ownGIL:
+      Py_EndInterpreter(state)
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import OrderedCollections
+
+/// One interpreter in this process, as in CPython's `concurrent.interpreters.Interpreter`.
+///
+/// Code runs in the interpreter's `__main__` module, whose state persists between calls, on the
+/// interpreter's own pinned thread (``callInThread(_:_:args:kwargs:)`` uses a new thread).
+/// Errors are ``InterpreterError``s.
+public final class Interpreter: Sendable, Identifiable, CustomStringConvertible {
+  /// The interpreter's CPython id.
+  public let id: Int64
+  /// Where the interpreter came from, as CPython's `whence`.
+  public let whence: String
+  let context: PythonContext
+  let isMain: Bool
+
+  init(context: PythonContext, whence: String, isMain: Bool) {
+    self.context = context
+    self.id = context.interpreterID
+    self.whence = whence
+    self.isMain = isMain
+  }
+
+  /// True while the interpreter is executing code.
+  public var isRunning: Bool { context.thread.isBusy }
+
+  /// False once the interpreter has been closed.
+  public var isAlive: Bool { context.isOpen }
+
+  public var description: String { "Interpreter(\(id), whence: \(whence))" }
+
+  /// Runs source code in `__main__`. With `dedent`, common leading indentation is removed first
+  /// so that indented literals work (`"""\n    print('spam!')\n"""`).
+  public func exec(_ code: String, dedent: Bool = true) async throws(InterpreterError) {
+    try await translate { try await context.exec(dedent ? Interpreter.dedent(code) : code) }
+  }
+
+  /// Calls `module.function(*args, **kwargs)` in this interpreter and returns the result.
+  /// `module` `"__main__"` finds functions defined by ``exec(_:dedent:)``.
+  public func call(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:]
+  ) async throws(InterpreterError) -> PythonValue {
+    try await translate { try await context.call(module, function, args: args, kwargs: kwargs) }
+  }
+
+  /// Starts the call on a new OS thread of this interpreter and returns at once; await the
+  /// task's `value` to join it.
+  public func callInThread(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:]
+  ) -> Task<PythonValue, Error> {
+    let context = context
+    return Task {
+      try await Interpreter.translate(id: id) {
+        try await context.runOnNewThread { globals in
+          try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
+        }
+      }
+    }
+  }
+
+  /// Binds values in `__main__` (CPython's `prepare_main`).
+  public func prepareMain(_ namespace: [String: PythonValue]) async throws(InterpreterError) {
+    try await translate {
+      try await context.setGlobals(namespace)
+    }
+  }
+
+  /// Finalizes and destroys the interpreter on its thread. Later calls throw `.notFound`.
+  public func close() async throws(InterpreterError) {
+    guard !isMain else { throw .failed("the main interpreter cannot be closed") }
+    await context.close()
+  }
+
+  private func translate<T>(_ body: () async throws -> T) async throws(InterpreterError) -> T {
+    try await Interpreter.translate(id: id, body)
+  }
+
+  static func translate<T>(id: Int64, _ body: () async throws -> T) async throws(InterpreterError) -> T {
+    do {
+      return try await body()
+    } catch let error as PythonError {
+      throw .executionFailed(excinfo: ExceptionSnapshot(error))
+    } catch let error as PythonConversionError {
+      throw .notShareable(error.message)
+    } catch let error as PythonRuntimeError where error.code == .closed {
+      throw .notFound(id: id)
+    } catch {
+      throw .failed(String(describing: error))
+    }
+  }
+
+  /// Removes the common leading whitespace of the non-blank lines (like `textwrap.dedent`).
+  static func dedent(_ code: String) -> String {
+    let lines = code.split(separator: "\n", omittingEmptySubsequences: false)
+    let indents = lines.filter { !$0.allSatisfy(\.isWhitespace) }.map { $0.prefix(while: { $0 == " " || $0 == "\t" }) }
+    guard var common = indents.first else { return code }
+    for indent in indents.dropFirst() {
+      common = common.prefix(zip(common, indent).prefix(while: { $0 == $1 }).count)
+    }
+    guard !common.isEmpty else { return code }
+    return lines.map { $0.allSatisfy(\.isWhitespace) ? "" : String($0.dropFirst(common.count)) }
+      .joined(separator: "\n")
+  }
+}

@@ -1,0 +1,84 @@
+import CPythonShim
+import Synchronization
+
+/// CPython in this process: libpython loaded once and initialized once, on a pinned thread of
+/// its own that then serves the main interpreter (DESIGN decisions 11 and 14). Every
+/// ``PythonRuntime`` in the process shares it; it is never finalized.
+final class PythonProcess: Sendable {
+  let installation: PythonInstallation
+  /// The thread that initialized CPython; it runs the main interpreter's jobs.
+  let main: InterpreterThread
+
+  private static let shared = Mutex<Task<PythonProcess, Error>?>(nil)
+
+  private init(installation: PythonInstallation, main: InterpreterThread) {
+    self.installation = installation
+    self.main = main
+  }
+
+  /// The process's Python, started with `installation` on first use. Asking for a different
+  /// libpython afterwards is an error: one process, one libpython.
+  static func start(_ installation: PythonInstallation) async throws -> PythonProcess {
+    let task = shared.withLock { (task: inout Task<PythonProcess, Error>?) in
+      if let task { return task }
+      let started = Task { try await launch(installation) }
+      task = started
+      return started
+    }
+    let process: PythonProcess
+    do {
+      process = try await task.value
+    } catch {
+      // Let a later start try again (perhaps with another Python).
+      shared.withLock { if $0 == task { $0 = nil } }
+      throw error
+    }
+    guard process.installation.libraryPath == installation.libraryPath else {
+      throw PythonRuntimeError(
+        .differentPythonAlreadyLoaded,
+        "this process already runs Python \(process.installation.version) from "
+          + "\(process.installation.libraryPath); it cannot also load \(installation.libraryPath)")
+    }
+    return process
+  }
+
+  private static func launch(_ installation: PythonInstallation) async throws -> PythonProcess {
+    try PythonLibrary.load(installation.libraryPath)
+    let main = try await InterpreterThread.start(kind: .main, name: "swiftpy-main") {
+      try PythonProcess.prepareInterpreter(installation)
+      // 3.13.0 crashes when several own-GIL interpreters import _datetime for the first time
+      // at once; importing it here first makes their imports safe (DESIGN decision 8).
+      guard let datetime = PyImport_ImportModule("datetime") else { throw PythonError.fetch() }
+      Py_DecRef(datetime)
+    }
+    return PythonProcess(installation: installation, main: main)
+  }
+
+  /// Runs in every new interpreter, on its thread: each has its own `sys`, so the executable,
+  /// `argv` and site-packages directories are set in each (DESIGN decision 13).
+  func prepareInterpreter() throws { try PythonProcess.prepareInterpreter(installation) }
+
+  private static func prepareInterpreter(_ installation: PythonInstallation) throws {
+    let namespace = try PythonExecution.makeNamespace()
+    defer { Py_DecRef(namespace) }
+    let settings: PythonValue = [
+      "executable": .string(installation.executable),
+      "site_dirs": .list(installation.sitePackages.map(PythonValue.string)),
+    ]
+    let object = try settings.makePythonObject()
+    defer { Py_DecRef(object) }
+    guard PyDict_SetItemString(namespace, "_swiftpy", object) == 0 else { throw PythonError.fetch() }
+    try PythonExecution.execute(
+      """
+      import sys, site
+      # Embedded, sys.executable would be the host program; subprocess and multiprocessing
+      # need the real interpreter.
+      sys.executable = _swiftpy['executable']
+      if not getattr(sys, 'argv', None):
+          sys.argv = ['']
+      for _dir in _swiftpy['site_dirs']:
+          if _dir not in sys.path:
+              site.addsitedir(_dir)
+      """, globals: namespace)
+  }
+}

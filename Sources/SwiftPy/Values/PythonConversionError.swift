@@ -1,0 +1,29 @@
+/// A value that cannot cross between Swift and Python.
+///
+/// Python objects that have no ``PythonValue`` counterpart (a module, a function, a generator)
+/// are refused with their type named — never silently turned into `str(obj)` or `None`.
+public struct PythonConversionError: Error, Sendable, Equatable, CustomStringConvertible {
+  public enum Reason: String, Sendable, Equatable {
+    /// The Python object's type has no PythonValue counterpart.
+    case unsupportedType
+    /// Containers nest deeper than ``PythonValue/maximumDepth`` (or contain themselves).
+    case nestingTooDeep
+    /// A `str` holds lone surrogates, which a Swift `String` cannot represent.
+    case invalidString
+    /// Python refused to build the object (an unhashable dict key or set element, say).
+    case rejectedByPython
+  }
+
+  public let reason: Reason
+  /// The Python type involved (`generator`, `module`, `str`, …).
+  public let pythonType: String
+  public let message: String
+
+  public init(_ reason: Reason, pythonType: String, _ message: String) {
+    self.reason = reason
+    self.pythonType = pythonType
+    self.message = message
+  }
+
+  public var description: String { message }
+}

@@ -1,0 +1,207 @@
+import CPythonShim
+import OrderedCollections
+
+// Conversions between PythonValue and CPython objects. They run on an interpreter thread with
+// its thread state attached, and never run Python code (no __str__, no __iter__ of user
+// classes), so a container cannot change under them.
+
+extension PythonValue {
+  /// Containers nested deeper than this are refused in both directions: a cyclic or
+  /// pathological structure becomes an error instead of a stack overflow.
+  public static let maximumDepth = 1_000
+
+  /// A new reference to a Python object equal to `self`. `hashable` asks for the hashable
+  /// form (a `frozenset` for `.set`) because the object will be a dict key or set element.
+  func makePythonObject(hashable: Bool = false, depth: Int = 0) throws(PythonConversionError)
+    -> OpaquePointer
+  {
+    guard depth < PythonValue.maximumDepth else { throw PythonValue.tooDeep(typeName) }
+    switch self {
+    case .none:
+      Py_IncRef(spy_objects().pointee.None)
+      return spy_objects().pointee.None
+    case .bool(let flag):
+      return try PythonValue.check(PyBool_FromLong(flag ? 1 : 0), "bool")
+    case .int(let number):
+      return try PythonValue.check(PyLong_FromLongLong(Int64(number)), "int")
+    case .bigInt(let number):
+      return try PythonValue.check(PyLong_FromString(number.hexadecimal, nil, 16), "int")
+    case .float(let number):
+      return try PythonValue.check(PyFloat_FromDouble(number), "float")
+    case .string(var text):
+      // withUTF8 passes the bytes with their length, so NUL characters survive.
+      let object = text.withUTF8 { utf8 in
+        PyUnicode_FromStringAndSize(
+          UnsafeRawPointer(utf8.baseAddress)?.assumingMemoryBound(to: CChar.self),
+          utf8.count)
+      }
+      return try PythonValue.check(object, "str")
+    case .bytes(let bytes):
+      let object = bytes.withUnsafeBufferPointer { buffer in
+        PyBytes_FromStringAndSize(
+          UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self), buffer.count)
+      }
+      return try PythonValue.check(object, "bytes")
+    case .list(let items):
+      let list = try PythonValue.check(PyList_New(items.count), "list")
+      for (index, item) in items.enumerated() {
+        do {
+          PyList_SetItem(list, index, try item.makePythonObject(depth: depth + 1))  // steals
+        } catch {
+          Py_DecRef(list)
+          throw error
+        }
+      }
+      return list
+    case .tuple(let items):
+      let tuple = try PythonValue.check(PyTuple_New(items.count), "tuple")
+      for (index, item) in items.enumerated() {
+        do {
+          PyTuple_SetItem(tuple, index, try item.makePythonObject(hashable: hashable, depth: depth + 1))
+        } catch {
+          Py_DecRef(tuple)
+          throw error
+        }
+      }
+      return tuple
+    case .dict(let entries):
+      let dict = try PythonValue.check(PyDict_New(), "dict")
+      do throws(PythonConversionError) {
+        for (key, value) in entries {
+          let pyKey = try key.makePythonObject(hashable: true, depth: depth + 1)
+          defer { Py_DecRef(pyKey) }
+          let pyValue = try value.makePythonObject(depth: depth + 1)
+          defer { Py_DecRef(pyValue) }
+          if PyDict_SetItem(dict, pyKey, pyValue) != 0 { throw PythonValue.rejected("dict") }
+        }
+      } catch {
+        Py_DecRef(dict)
+        throw error
+      }
+      return dict
+    case .set(let members):
+      // A brand-new frozenset may be filled with PySet_Add before anyone else sees it.
+      let set = try PythonValue.check(hashable ? PyFrozenSet_New(nil) : PySet_New(nil), "set")
+      do throws(PythonConversionError) {
+        for member in members {
+          let element = try member.makePythonObject(hashable: true, depth: depth + 1)
+          defer { Py_DecRef(element) }
+          if PySet_Add(set, element) != 0 { throw PythonValue.rejected("set") }
+        }
+      } catch {
+        Py_DecRef(set)
+        throw error
+      }
+      return set
+    }
+  }
+
+  /// Copies a Python object (borrowed) into a PythonValue.
+  init(pythonObject object: OpaquePointer, depth: Int = 0) throws(PythonConversionError) {
+    guard depth < PythonValue.maximumDepth else {
+      throw PythonValue.tooDeep(PythonError.qualifiedTypeName(of: object))
+    }
+    let type = spy_type(object)
+    if object == spy_objects().pointee.None {
+      self = .none
+    } else if type == spy_objects().pointee.BoolType {
+      self = .bool(object == spy_objects().pointee.True)
+    } else if spy_has_flag(object, UInt(SPY_TPFLAGS_LONG_SUBCLASS)) {
+      var overflow: Int32 = 0
+      let number = PyLong_AsLongLongAndOverflow(object, &overflow)
+      if overflow == 0 {
+        self = .int(Int(number))
+      } else {
+        // Exact at any size: through Python's own hexadecimal form.
+        guard let hex = PythonError.string(PyNumber_ToBase(object, 16)),
+          let big = PythonBigInt(hexadecimal: hex)
+        else { throw PythonValue.rejected("int") }
+        self = .integer(big)
+      }
+    } else if type == spy_objects().pointee.FloatType || PyType_IsSubtype(type, spy_objects().pointee.FloatType) != 0 {
+      self = .float(PyFloat_AsDouble(object))
+    } else if spy_has_flag(object, UInt(SPY_TPFLAGS_UNICODE_SUBCLASS)) {
+      var size: Py_ssize_t = 0
+      guard let utf8 = PyUnicode_AsUTF8AndSize(object, &size) else {
+        PyErr_Clear()
+        throw PythonConversionError(
+          .invalidString, pythonType: "str",
+          "a Python str holds lone surrogates (e.g. '\\ud800'), which a Swift String cannot represent")
+      }
+      self = .string(String(decoding: UnsafeRawBufferPointer(start: utf8, count: size), as: UTF8.self))
+    } else if spy_has_flag(object, UInt(SPY_TPFLAGS_BYTES_SUBCLASS)) {
+      var buffer: UnsafeMutablePointer<CChar>?
+      var size: Py_ssize_t = 0
+      guard PyBytes_AsStringAndSize(object, &buffer, &size) == 0 else { throw PythonValue.rejected("bytes") }
+      self = .bytes(Array(UnsafeRawBufferPointer(start: buffer, count: size)))
+    } else if spy_has_flag(object, UInt(SPY_TPFLAGS_LIST_SUBCLASS)) {
+      var items: [PythonValue] = []
+      items.reserveCapacity(PyList_Size(object))
+      var index = 0
+      while index < PyList_Size(object), let item = PyList_GetItem(object, index) {
+        items.append(try PythonValue(pythonObject: item, depth: depth + 1))
+        index += 1
+      }
+      self = .list(items)
+    } else if spy_has_flag(object, UInt(SPY_TPFLAGS_TUPLE_SUBCLASS)) {
+      let count = PyTuple_Size(object)
+      var items: [PythonValue] = []
+      items.reserveCapacity(count)
+      for index in 0..<count {
+        items.append(try PythonValue(pythonObject: PyTuple_GetItem(object, index)!, depth: depth + 1))
+      }
+      self = .tuple(items)
+    } else if spy_has_flag(object, UInt(SPY_TPFLAGS_DICT_SUBCLASS)) {
+      var entries = OrderedDictionary<PythonValue, PythonValue>(minimumCapacity: PyDict_Size(object))
+      var position: Py_ssize_t = 0
+      var key: OpaquePointer?
+      var value: OpaquePointer?
+      while PyDict_Next(object, &position, &key, &value) != 0 {
+        entries[try PythonValue(pythonObject: key!, depth: depth + 1)] =
+          try PythonValue(pythonObject: value!, depth: depth + 1)
+      }
+      self = .dict(entries)
+    } else if type == spy_objects().pointee.SetType || type == spy_objects().pointee.FrozenSetType
+      || PyType_IsSubtype(type, spy_objects().pointee.SetType) != 0
+      || PyType_IsSubtype(type, spy_objects().pointee.FrozenSetType) != 0
+    {
+      // Iterating a set or frozenset runs no Python code.
+      guard let iterator = PyObject_GetIter(object) else { throw PythonValue.rejected("set") }
+      defer { Py_DecRef(iterator) }
+      var members = Set<PythonValue>()
+      while let member = PyIter_Next(iterator) {
+        defer { Py_DecRef(member) }
+        members.insert(try PythonValue(pythonObject: member, depth: depth + 1))
+      }
+      if PyErr_Occurred() != nil { throw PythonValue.rejected("set") }
+      self = .set(members)
+    } else {
+      let name = PythonError.qualifiedTypeName(of: object)
+      throw PythonConversionError(
+        .unsupportedType, pythonType: name,
+        "cannot convert a Python '\(name)' to PythonValue: only None, bool, int, float, str, "
+          + "bytes, list, tuple, dict, set and frozenset (and their subclasses) cross the boundary")
+    }
+  }
+
+  private static func check(_ object: OpaquePointer?, _ type: String) throws(PythonConversionError)
+    -> OpaquePointer
+  {
+    guard let object else { throw rejected(type) }
+    return object
+  }
+
+  /// The pending Python exception, turned into a conversion error.
+  private static func rejected(_ type: String) -> PythonConversionError {
+    let error = PythonError.fetch()
+    return PythonConversionError(
+      .rejectedByPython, pythonType: type,
+      "Python refused to build a \(type): \(error.type): \(error.message)")
+  }
+
+  private static func tooDeep(_ type: String) -> PythonConversionError {
+    PythonConversionError(
+      .nestingTooDeep, pythonType: type,
+      "containers nest deeper than \(maximumDepth) levels (or a container contains itself)")
+  }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct SwiftPyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "swiftpy",
+    abstract: "Run Python in many isolated interpreters from Swift.",
+    subcommands: [InfoCommand.self, DemoCommand.self])
+}
