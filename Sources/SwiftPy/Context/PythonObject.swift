@@ -81,6 +81,7 @@ public final class PythonObject: CustomStringConvertible {
   // MARK: Calls
 
   /// `object(*args, **kwargs)`.
+  @discardableResult
   public func call(
     _ args: [any PythonConvertible] = [], kwargs: KeyValuePairs<String, any PythonConvertible> = [:]
   ) throws -> PythonObject {
@@ -88,6 +89,7 @@ public final class PythonObject: CustomStringConvertible {
   }
 
   /// Makes `math.sqrt(2.0)` and `json.dumps(value, indent: 2)` read like Python.
+  @discardableResult
   public func dynamicallyCall(withKeywordArguments arguments: KeyValuePairs<String, any PythonConvertible>)
     throws -> PythonObject
   {

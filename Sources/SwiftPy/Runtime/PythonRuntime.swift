@@ -70,7 +70,7 @@ public final class PythonRuntime: Sendable {
 
   /// Discovers Python, loads and initializes it (once per process) and starts the default pool.
   public static func start(_ configuration: Configuration = .init()) async throws -> PythonRuntime {
-    let discovery = try PythonDiscovery.discover(configuration.python)
+    let discovery = try await DiscoveryCache.discover(configuration.python)
     let process = try await PythonProcess.start(discovery.installation)
     let serial = serials.wrappingAdd(1, ordering: .relaxed).newValue
     let mode = configuration.defaultPool.mode ?? defaultMode(for: discovery.installation)

@@ -13,6 +13,14 @@ extension PythonValue: Codable {
       encoder.storeDirectly(self)
       return
     }
+    // A foreign encoder recurses through us once per level; stop before the stack can run out.
+    guard encoder.codingPath.count < PythonValueEncoder.defaultMaximumDepth else {
+      throw EncodingError.invalidValue(
+        self,
+        .init(
+          codingPath: encoder.codingPath,
+          debugDescription: "nesting deeper than \(PythonValueEncoder.defaultMaximumDepth) levels"))
+    }
     switch self {
     case .dict(let dict) where dict.keys.allSatisfy({ $0.stringValue != nil }):
       var container = encoder.container(keyedBy: _PythonCodingKey.self)

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+@testable import SwiftPy
+
+/// Starts a runtime for one test and always shuts it down, so no interpreter outlives its test.
+func withRuntime<T>(
+  _ configuration: PythonRuntime.Configuration = .init(defaultPool: .init(size: 2)),
+  _ body: (PythonRuntime) async throws -> T
+) async throws -> T {
+  let py = try await PythonRuntime.start(configuration)
+  do {
+    let result = try await body(py)
+    await py.shutdown()
+    return result
+  } catch {
+    await py.shutdown()
+    throw error
+  }
+}
+
+/// The modes the loaded Python can run (ownGIL is refused on 3.12.0–3.12.3).
+func availableModes() async throws -> [PythonContext.Mode] {
+  let installation = try await DiscoveryCache.discover(.automatic).installation
+  return PythonContext.Mode.allCases.filter { (try? PythonContext.checkAvailable($0, in: installation)) != nil }
+}
+
+/// Expects `body` to throw a PythonError and returns it.
+func expectPythonError(
+  _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+) async -> PythonError? {
+  do {
+    try await body()
+    Issue.record("expected a PythonError, got none", sourceLocation: sourceLocation)
+  } catch let error as PythonError {
+    return error
+  } catch {
+    Issue.record("expected a PythonError, got \(error)", sourceLocation: sourceLocation)
+  }
+  return nil
+}
