@@ -28,7 +28,8 @@ let package = Package(
       name: "swiftpy",
       dependencies: ["SwiftPy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
-    .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy"]),
+    // The tests run the `swiftpy` executable too, so they depend on it to have it built.
+    .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy", "swiftpy"]),
   ],
   swiftLanguageModes: [.v6]
 )

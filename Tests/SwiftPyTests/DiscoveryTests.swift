@@ -232,7 +232,6 @@ struct DiscoveryTests {
     }
     #expect(error?.code == .pythonNotFound)
     let message = error?.message ?? ""
-    print(message)
     for expected in [
       "SWIFTPY_PYTHON: not set", "VIRTUAL_ENV: not set", "python3 on PATH", "pyenv versions", directory,
       "Homebrew", "/usr/bin/python3.N", "--enable-shared", "set SWIFTPY_PYTHON",

@@ -49,7 +49,9 @@ private enum Reference {
 
 @Suite struct PythonBigIntTests {
   @Test func smallValuesRoundTripThroughDecimal() {
-    for text in ["0", "1", "-1", "42", "-9999999999999999999", "10000000000000000000", "1234567890123456789012"] {
+    for text in [
+      "0", "1", "-1", "42", "-9999999999999999999", "10000000000000000000", "1234567890123456789012",
+    ] {
       #expect(PythonBigInt(text)?.description == text)
     }
     #expect(PythonBigInt("+17")?.description == "17")

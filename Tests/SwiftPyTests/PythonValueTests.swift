@@ -99,8 +99,9 @@ import Testing
     #expect(PythonValue.bool(false).description == "False")
     #expect(PythonValue.int(42).description == "42")
     #expect(PythonValue.int(Int.min).description == "-9223372036854775808")
-    #expect(PythonValue.bigInt(PythonBigInt("-123456789012345678901234567890")!).description
-      == "-123456789012345678901234567890")
+    #expect(
+      PythonValue.bigInt(PythonBigInt("-123456789012345678901234567890")!).description
+        == "-123456789012345678901234567890")
   }
 
   @Test func floatDescriptionsMatchPythonRepr() {
@@ -187,7 +188,9 @@ import Testing
     #expect(PythonValue.bytes(Array("it's".utf8)).description == #"b"it's""#)
     #expect(PythonValue.bytes(Array("say \"hi\"".utf8)).description == #"b'say "hi"'"#)
     #expect(PythonValue.bytes(Array("both'\"".utf8)).description == #"b'both\'"'"#)
-    #expect(PythonValue.bytes([9, 10, 13, 92, 0x7F, 0x80, 0xFF, 32, 126]).description == #"b'\t\n\r\\\x7f\x80\xff ~'"#)
+    #expect(
+      PythonValue.bytes([9, 10, 13, 92, 0x7F, 0x80, 0xFF, 32, 126]).description
+        == #"b'\t\n\r\\\x7f\x80\xff ~'"#)
     #expect(PythonValue.bytes([]).description == "b''")
   }
 

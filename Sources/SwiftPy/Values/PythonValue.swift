@@ -301,7 +301,8 @@ extension PythonValue: CustomStringConvertible {
   /// Python's `repr(bytes)`: printable ASCII as is, `\t \n \r`, everything else as `\xHH`.
   static func bytesRepr(_ value: [UInt8]) -> String {
     let quote: UInt8 =
-      value.contains(UInt8(ascii: "'")) && !value.contains(UInt8(ascii: "\"")) ? UInt8(ascii: "\"") : UInt8(ascii: "'")
+      value.contains(UInt8(ascii: "'")) && !value.contains(UInt8(ascii: "\""))
+      ? UInt8(ascii: "\"") : UInt8(ascii: "'")
     var result = "b" + String(UnicodeScalar(quote))
     for byte in value {
       switch byte {

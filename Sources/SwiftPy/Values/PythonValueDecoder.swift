@@ -129,7 +129,8 @@ enum _PythonUnbox {
     _ type: Any.Type, expected: String, found value: PythonValue, path: _PythonCodingPath?
   ) -> DecodingError {
     let context = DecodingError.Context(
-      codingPath: _PythonCodingPath.keys(path), debugDescription: "expected \(expected), found \(value.typeName)")
+      codingPath: _PythonCodingPath.keys(path),
+      debugDescription: "expected \(expected), found \(value.typeName)")
     // Foundation's coders report a null where a value was needed as valueNotFound; keep that convention.
     if value.isNone { return .valueNotFound(type, context) }
     return .typeMismatch(type, context)
@@ -161,7 +162,8 @@ enum _PythonUnbox {
     guard let result else {
       throw DecodingError.dataCorrupted(
         .init(
-          codingPath: _PythonCodingPath.keys(path), debugDescription: "int \(value) does not fit in \(T.self)"))
+          codingPath: _PythonCodingPath.keys(path), debugDescription: "int \(value) does not fit in \(T.self)"
+        ))
     }
     return result
   }
@@ -342,7 +344,9 @@ private struct _PythonUnkeyedDecoder: UnkeyedDecodingContainer {
   ) throws -> T {
     guard !isAtEnd else {
       throw DecodingError.valueNotFound(
-        type, .init(codingPath: _PythonCodingPath.keys(currentPath), debugDescription: "unkeyed container is at end"))
+        type,
+        .init(
+          codingPath: _PythonCodingPath.keys(currentPath), debugDescription: "unkeyed container is at end"))
     }
     let result = try body(elements[currentIndex], currentPath)
     currentIndex += 1
@@ -353,7 +357,8 @@ private struct _PythonUnkeyedDecoder: UnkeyedDecodingContainer {
     guard !isAtEnd else {
       throw DecodingError.valueNotFound(
         Any?.self,
-        .init(codingPath: _PythonCodingPath.keys(currentPath), debugDescription: "unkeyed container is at end"))
+        .init(
+          codingPath: _PythonCodingPath.keys(currentPath), debugDescription: "unkeyed container is at end"))
     }
     // A non-nil element stays put for the caller's real decode.
     guard elements[currentIndex].isNone else { return false }

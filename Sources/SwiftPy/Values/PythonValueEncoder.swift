@@ -265,7 +265,8 @@ private struct _PythonKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtoc
     keyedBy keyType: NestedKey.Type, forKey key: Key
   ) -> KeyedEncodingContainer<NestedKey> {
     let childPath = _PythonCodingPath.appending(key, to: path)
-    let child = _PythonValueEncoderImpl.nestedNode(.keyed, path: childPath, depth: depth + 1, context: context)
+    let child = _PythonValueEncoderImpl.nestedNode(
+      .keyed, path: childPath, depth: depth + 1, context: context)
     node.keyed[key.stringValue] = .node(child)
     return KeyedEncodingContainer(
       _PythonKeyedEncoder<NestedKey>(node: child, path: childPath, depth: depth + 1, context: context))
@@ -273,7 +274,8 @@ private struct _PythonKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtoc
 
   mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
     let childPath = _PythonCodingPath.appending(key, to: path)
-    let child = _PythonValueEncoderImpl.nestedNode(.unkeyed, path: childPath, depth: depth + 1, context: context)
+    let child = _PythonValueEncoderImpl.nestedNode(
+      .unkeyed, path: childPath, depth: depth + 1, context: context)
     node.keyed[key.stringValue] = .node(child)
     return _PythonUnkeyedEncoder(node: child, path: childPath, depth: depth + 1, context: context)
   }
@@ -288,7 +290,8 @@ private struct _PythonKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtoc
 
   private func superEncoder(key: any CodingKey) -> any Encoder {
     let childPath = _PythonCodingPath.appending(key, to: path)
-    let child = _PythonValueEncoderImpl.nestedNode(.empty, path: childPath, depth: depth + 1, context: context)
+    let child = _PythonValueEncoderImpl.nestedNode(
+      .empty, path: childPath, depth: depth + 1, context: context)
     node.keyed[key.stringValue] = .node(child)
     return _PythonValueEncoderImpl(node: child, path: childPath, depth: depth + 1, context: context)
   }
@@ -338,7 +341,8 @@ private struct _PythonUnkeyedEncoder: UnkeyedEncodingContainer {
     keyedBy keyType: NestedKey.Type
   ) -> KeyedEncodingContainer<NestedKey> {
     let childPath = nextPath
-    let child = _PythonValueEncoderImpl.nestedNode(.keyed, path: childPath, depth: depth + 1, context: context)
+    let child = _PythonValueEncoderImpl.nestedNode(
+      .keyed, path: childPath, depth: depth + 1, context: context)
     node.unkeyed.append(.node(child))
     return KeyedEncodingContainer(
       _PythonKeyedEncoder<NestedKey>(node: child, path: childPath, depth: depth + 1, context: context))
@@ -346,14 +350,16 @@ private struct _PythonUnkeyedEncoder: UnkeyedEncodingContainer {
 
   mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
     let childPath = nextPath
-    let child = _PythonValueEncoderImpl.nestedNode(.unkeyed, path: childPath, depth: depth + 1, context: context)
+    let child = _PythonValueEncoderImpl.nestedNode(
+      .unkeyed, path: childPath, depth: depth + 1, context: context)
     node.unkeyed.append(.node(child))
     return _PythonUnkeyedEncoder(node: child, path: childPath, depth: depth + 1, context: context)
   }
 
   mutating func superEncoder() -> any Encoder {
     let childPath = nextPath
-    let child = _PythonValueEncoderImpl.nestedNode(.empty, path: childPath, depth: depth + 1, context: context)
+    let child = _PythonValueEncoderImpl.nestedNode(
+      .empty, path: childPath, depth: depth + 1, context: context)
     node.unkeyed.append(.node(child))
     return _PythonValueEncoderImpl(node: child, path: childPath, depth: depth + 1, context: context)
   }
