@@ -28,6 +28,8 @@ let package = Package(
       name: "swiftpy",
       dependencies: ["SwiftPy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
+    // Runnable examples: `swift run QuickStart`.
+    .executableTarget(name: "QuickStart", dependencies: ["SwiftPy"], path: "Examples/QuickStart"),
     // The tests run the `swiftpy` executable too, so they depend on it to have it built.
     .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy", "swiftpy"]),
   ],
