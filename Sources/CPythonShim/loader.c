@@ -86,3 +86,10 @@ int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *), void *
 static _Thread_local void *spy_current;
 void spy_set_current_thread(void *thread) { spy_current = thread; }
 void *spy_current_thread(void) { return spy_current; }
+
+static long spy_next_slot;
+long spy_thread_slot(void) {
+  static _Thread_local long slot = -1;
+  if (slot < 0) slot = __atomic_fetch_add(&spy_next_slot, 1, __ATOMIC_RELAXED);
+  return slot;
+}

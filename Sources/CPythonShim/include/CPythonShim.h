@@ -104,4 +104,8 @@ int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *), void *
 void spy_set_current_thread(void *thread);
 void *spy_current_thread(void);
 
+/* A small number fixed for the calling OS thread on first use (0, 1, 2, ... in order of first
+ * use): context affinity maps a caller's thread to the same context every time. */
+long spy_thread_slot(void);
+
 #endif

@@ -38,40 +38,76 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Which dictionary holds a context's lasting state.
   enum NamespaceKind: Sendable {
-    /// A fresh dict of its own, like a script's globals (contexts, sessions).
+    /// A copy of the base globals (imports and preload), like a script's globals.
     case own
     /// The interpreter's `__main__.__dict__` (the ``Interpreter`` API, like CPython's).
     case mainModule
+  }
+
+  /// Where one call's globals come from.
+  enum Namespace: Sendable {
+    /// The context's lasting namespace.
+    case own
+    /// A copy of the base globals made for this call alone (one-shot calls).
+    case fresh(PreloadSnapshot)
+    /// A lease's namespace.
+    case session(Session)
   }
 
   public let mode: Mode
   /// A name for logs and thread names, unique in the process.
   public let name: String
   let thread: InterpreterThread
-  private let namespace: Confined<OpaquePointer?>
+  /// Thread-confined: only touched by jobs on `thread`.
+  private let state: Confined<State>
 
-  init(thread: InterpreterThread, mode: Mode, name: String, namespace: Confined<OpaquePointer?>) {
+  /// What a context keeps on its thread.
+  struct State {
+    /// The globals new sessions copy, and the preload version they were made with.
+    var base: OpaquePointer?
+    var baseVersion = 0
+    var imports: [String] = []
+    /// The lasting namespace of ``eval(_:locals:)`` and friends.
+    var own: OpaquePointer?
+  }
+
+  private init(thread: InterpreterThread, mode: Mode, name: String, state: Confined<State>) {
     self.thread = thread
     self.mode = mode
     self.name = name
-    self.namespace = namespace
+    self.state = state
   }
 
-  /// Starts a context's thread and interpreter and prepares it (paths, site-packages).
+  /// Starts a context's thread and interpreter and applies `blueprint` there: paths, imports,
+  /// preload. A failing import or preload fails the start with its PythonError.
   static func start(
-    mode: Mode, process: PythonProcess, name: String, namespace kind: NamespaceKind = .own
+    mode: Mode, installation: PythonInstallation, blueprint: ContextBlueprint, name: String,
+    namespace kind: NamespaceKind = .own
   ) async throws -> PythonContext {
-    try checkAvailable(mode, in: process.installation)
-    let namespace = Confined<OpaquePointer?>(nil)
+    try checkAvailable(mode, in: installation)
+    let state = Confined(State())
     let thread = try await InterpreterThread.start(kind: mode.interpreterKind, name: name) {
-      try process.prepareInterpreter()
-      namespace.value =
+      try PythonContext.hintingSubinterpreterImports(mode) {
+        try ContextSetup.prepare(blueprint)
+        let base = try ContextSetup.makeBaseGlobals(imports: blueprint.imports, preload: blueprint.preload.code)
+        state.value.base = base
+        state.value.baseVersion = blueprint.preload.version
+        state.value.imports = blueprint.imports
         switch kind {
-        case .own: try PythonExecution.makeNamespace()
-        case .mainModule: try PythonExecution.mainModuleNamespace()
+        case .own: state.value.own = PyDict_Copy(base)
+        case .mainModule: state.value.own = try PythonExecution.mainModuleNamespace()
         }
+        if state.value.own == nil { throw PythonError.fetch() }
+      }
     }
-    return PythonContext(thread: thread, mode: mode, name: name, namespace: namespace)
+    return PythonContext(thread: thread, mode: mode, name: name, state: state)
+  }
+
+  /// A context over the thread that runs the main interpreter, with `__main__` as namespace.
+  static func main(_ thread: InterpreterThread) async throws -> PythonContext {
+    let state = Confined(State())
+    try await thread.perform { state.value.own = try PythonExecution.mainModuleNamespace() }
+    return PythonContext(thread: thread, mode: .worker, name: "main", state: state)
   }
 
   /// Throws ``PythonRuntimeError/Code/modeUnavailable`` when `installation` cannot run `mode`.
@@ -87,33 +123,32 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// The CPython id of this context's interpreter (the main interpreter's, 0, for `.worker`).
   public var interpreterID: Int64 { thread.interpreterID }
 
-  /// False once ``close()`` has begun.
+  /// False once ``close()`` has begun (or the context was taken out of service).
   public var isOpen: Bool { thread.isOpen }
+
+  /// Calls queued on this context and not yet started.
+  var queuedCalls: Int { thread.queuedJobs }
 
   public var description: String { "PythonContext(\(name), \(mode), interpreter \(interpreterID))" }
 
-  // MARK: Running code
+  // MARK: Running code in the context's own namespace
 
   /// Evaluates a Python expression and returns its value.
   /// - Parameter locals: variables visible to the expression only (the namespace is unchanged).
-  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws
-    -> PythonValue
-  {
-    try await run(fresh: false) { globals in
-      try PythonExecution.evaluate(expression, globals: globals, locals: locals)
-    }
+  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
+    try await eval(expression, locals: locals, in: .own)
   }
 
   /// Evaluates a Python expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
     _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
   ) async throws -> T {
-    try await eval(expression, locals: locals).decode(T.self)
+    try await eval(expression, locals: locals, in: .own).decode(T.self)
   }
 
   /// Executes Python statements in this context's namespace.
   public func exec(_ code: String) async throws {
-    try await run(fresh: false) { globals in try PythonExecution.execute(code, globals: globals) }
+    try await exec(code, in: .own)
   }
 
   /// Calls `module.function(*args, **kwargs)`. `module` may be dotted (`os.path`), `builtins`,
@@ -122,35 +157,57 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     _ module: String, _ function: String, args: [PythonValue] = [],
     kwargs: OrderedDictionary<String, PythonValue> = [:]
   ) async throws -> PythonValue {
-    try await run(fresh: false) { globals in
-      try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
-    }
+    try await call(module, function, args: args, kwargs: kwargs, in: .own)
   }
 
   /// Runs `body` on the context's thread with direct access to Python objects. Objects made
   /// inside cannot leave the closure: they are not `Sendable`, and the result must be.
-  public func withPython<T: Sendable>(_ body: @escaping @Sendable (Python) throws -> T) async throws
-    -> T
-  {
-    try await run(fresh: false) { [thread] globals in
-      try body(Python(thread: thread, globals: globals))
-    }
+  public func withPython<T: Sendable>(_ body: @escaping @Sendable (Python) throws -> T) async throws -> T {
+    try await withPython(in: .own, body)
   }
 
   /// Ends the interpreter on its thread after the calls already queued; later calls throw
   /// ``PythonRuntimeError/Code/closed``.
   public func close() async {
-    // Drop our reference to the namespace on the thread, before the interpreter ends.
-    _ = try? await thread.perform { [namespace] in
-      namespace.value.map(Py_DecRef)
-      namespace.value = nil
+    // Drop our references on the thread, before the interpreter ends.
+    _ = try? await thread.perform { [state] in
+      state.value.own.map(Py_DecRef)
+      state.value.base.map(Py_DecRef)
+      state.value = State()
     }
     await thread.close()
   }
 
-  /// Binds each value as a global of this context's namespace.
+  // MARK: Running code in any namespace
+
+  func eval(_ expression: String, locals: [String: PythonValue], in namespace: Namespace) async throws
+    -> PythonValue
+  {
+    try await run(namespace) { globals in try PythonExecution.evaluate(expression, globals: globals, locals: locals) }
+  }
+
+  func exec(_ code: String, in namespace: Namespace) async throws {
+    try await run(namespace) { globals in try PythonExecution.execute(code, globals: globals) }
+  }
+
+  func call(
+    _ module: String, _ function: String, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>,
+    in namespace: Namespace
+  ) async throws -> PythonValue {
+    try await run(namespace) { globals in
+      try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
+    }
+  }
+
+  func withPython<T: Sendable>(in namespace: Namespace, _ body: @escaping @Sendable (Python) throws -> T)
+    async throws -> T
+  {
+    try await run(namespace) { [thread] globals in try body(Python(thread: thread, globals: globals)) }
+  }
+
+  /// Binds each value as a global of the context's own namespace.
   func setGlobals(_ values: [String: PythonValue]) async throws {
-    try await run(fresh: false) { globals in
+    try await run(.own) { globals in
       for (name, value) in values {
         let object = try value.makePythonObject()
         defer { Py_DecRef(object) }
@@ -159,36 +216,123 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     }
   }
 
-  /// Runs `body` with the context's namespace on a new OS thread of the same interpreter.
+  /// Runs `body` with the context's own namespace on a new OS thread of the same interpreter.
   func runOnNewThread<T: Sendable>(_ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T)
     async throws -> T
   {
-    try await thread.performOnNewThread { [namespace, name] in
+    try await thread.performOnNewThread { [state, name] in
       // Read under the interpreter's GIL; the pointer only changes at setup and close.
-      guard let globals = namespace.value else {
-        throw PythonRuntimeError(.closed, "the context '\(name)' has been closed")
-      }
+      guard let globals = state.value.own else { throw PythonContext.closedError(name) }
       return try body(globals)
     }
   }
 
-  /// Runs `body` on the thread with the context's namespace, or — `fresh` — with a new
-  /// namespace made for this call alone and dropped after it.
-  func run<T: Sendable>(
-    fresh: Bool, _ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T
-  ) async throws -> T {
-    try await thread.perform { [namespace, name] in
-      if fresh {
-        let globals = try PythonExecution.makeNamespace()
-        defer { Py_DecRef(globals) }
-        return try body(globals)
+  /// Runs `body` on the context's thread with the globals `namespace` names.
+  func run<T: Sendable>(_ namespace: Namespace, _ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T)
+    async throws -> T
+  {
+    try await thread.perform { [state, name, mode] in
+      try PythonContext.hintingSubinterpreterImports(mode) {
+        switch namespace {
+        case .own:
+          guard let globals = state.value.own else { throw PythonContext.closedError(name) }
+          return try body(globals)
+        case .fresh(let preload):
+          let globals = try PythonContext.copyBase(state, preload: preload, name: name)
+          defer { Py_DecRef(globals) }
+          return try body(globals)
+        case .session(let session):
+          guard let globals = session.globals.value else {
+            throw PythonRuntimeError(.closed, "the session on '\(name)' has ended")
+          }
+          return try body(globals)
+        }
       }
-      guard let globals = namespace.value else {
-        throw PythonRuntimeError(.closed, "the context '\(name)' has been closed")
-      }
-      return try body(globals)
     }
   }
+
+  // MARK: Sessions, imports and paths
+
+  /// Opens a session: a namespace of its own, copied from the base globals made with
+  /// `preload` (rebuilt first if the preload changed since the context was created).
+  func openSession(preload: PreloadSnapshot) async throws -> Session {
+    let session = Session()
+    try await thread.perform { [state, name, mode] in
+      try PythonContext.hintingSubinterpreterImports(mode) {
+        session.globals.value = try PythonContext.copyBase(state, preload: preload, name: name)
+      }
+    }
+    return session
+  }
+
+  /// Drops a session's namespace on the context's thread; nothing to do if the context is gone.
+  func closeSession(_ session: Session) {
+    thread.submit(
+      {
+        session.globals.value.map(Py_DecRef)
+        session.globals.value = nil
+      }, reject: { _ in })
+  }
+
+  /// Imports `module` now and binds it in the base globals (and so in every later session) and
+  /// the own namespace. Throws the PythonError when the import fails.
+  func addImport(_ module: String) async throws {
+    try await thread.perform { [state, mode] in
+      try PythonContext.hintingSubinterpreterImports(mode) {
+        if let base = state.value.base { try ContextSetup.bindImport(module, in: base) }
+        if let own = state.value.own { try ContextSetup.bindImport(module, in: own) }
+        if !state.value.imports.contains(module) { state.value.imports.append(module) }
+      }
+    }
+  }
+
+  /// Stops binding `module` in sessions made from now on.
+  func removeImport(_ module: String) {
+    thread.submit({ [state] in state.value.imports.removeAll { $0 == module } }, reject: { _ in })
+  }
+
+  /// Adds or removes a `sys.path` entry; queued, so every later call on the context sees it.
+  func updatePath(_ path: String, add: Bool) {
+    thread.submit({ _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path) }, reject: { _ in })
+  }
+
+  /// A new reference to a copy of the base globals made with `preload`; on thread.
+  private static func copyBase(_ state: Confined<State>, preload: PreloadSnapshot, name: String) throws
+    -> OpaquePointer
+  {
+    if state.value.base == nil || state.value.baseVersion != preload.version {
+      guard state.value.own != nil || state.value.base != nil else { throw closedError(name) }
+      let rebuilt = try ContextSetup.makeBaseGlobals(imports: state.value.imports, preload: preload.code)
+      state.value.base.map(Py_DecRef)
+      state.value.base = rebuilt
+      state.value.baseVersion = preload.version
+    }
+    guard let copy = PyDict_Copy(state.value.base) else { throw PythonError.fetch() }
+    return copy
+  }
+
+  private static func closedError(_ name: String) -> PythonRuntimeError {
+    PythonRuntimeError(.closed, "the context '\(name)' has been closed")
+  }
+
+  /// An extension that refuses sub-interpreters fails its import with an ImportError that does
+  /// not say what to do; say it.
+  static func hintingSubinterpreterImports<T>(_ mode: Mode, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as PythonError where mode != .worker && error.mentionsSubinterpreterImport {
+      throw error.addingHint(
+        "this extension module cannot be loaded in a \(mode) context (it does not support "
+          + "sub-interpreters); import it in a pool of .worker contexts, e.g. "
+          + "try await py.startPool(\"numpy\", size: 1, mode: .worker) and "
+          + "py.route(module: \"numpy\", to: \"numpy\")")
+    }
+  }
+}
+
+/// A lease's namespace, living on its context's thread.
+final class Session: Sendable {
+  let globals = Confined<OpaquePointer?>(nil)
 }
 
 /// State that belongs to one interpreter thread and is only touched there. The compiler cannot

@@ -114,6 +114,9 @@ final class InterpreterThread: @unchecked Sendable {
     }
   }
 
+  /// Jobs queued and not yet started.
+  var queuedJobs: Int { pending.load(ordering: .relaxed) }
+
   /// The id of the job running now, if any.
   var runningJobID: UInt64? { condition.withLock { runningJob } }
 

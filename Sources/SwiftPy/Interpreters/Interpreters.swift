@@ -5,24 +5,28 @@ import Synchronization
 public final class Interpreters: Sendable {
   /// The main interpreter (the one CPython initialized).
   public let main: Interpreter
-  private let process: PythonProcess
+  private let installation: PythonInstallation
+  private let blueprint: ContextBlueprint
   private let runtime: Int
   private let created = Mutex<[Interpreter]>([])
   private static let serials = Atomic<Int>(0)
 
-  private init(process: PythonProcess, runtime: Int, main: Interpreter) {
-    self.process = process
+  private init(process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, main: Interpreter) {
+    self.installation = process.installation
+    self.blueprint = blueprint
     self.runtime = runtime
     self.main = main
   }
 
-  static func start(process: PythonProcess, runtime: Int) async throws -> Interpreters {
-    // The main interpreter's own thread, with __main__ as its namespace.
-    let namespace = Confined<OpaquePointer?>(nil)
-    _ = try await process.main.perform { namespace.value = try PythonExecution.mainModuleNamespace() }
-    let context = PythonContext(thread: process.main, mode: .worker, name: "main", namespace: namespace)
+  /// `blueprint` prepares created interpreters: like CPython's, they get no preload or
+  /// imports, only the installation's paths.
+  static func start(process: PythonProcess, runtime: Int, blueprint: ContextBlueprint) async throws
+    -> Interpreters
+  {
+    let main = try await PythonContext.main(process.main)
     return Interpreters(
-      process: process, runtime: runtime, main: Interpreter(context: context, whence: "runtime init", isMain: true))
+      process: process, runtime: runtime, blueprint: blueprint,
+      main: Interpreter(context: main, whence: "runtime init", isMain: true))
   }
 
   /// Creates a new idle interpreter on its own pinned thread. Isolated (own GIL) by default, as
@@ -32,8 +36,8 @@ public final class Interpreters: Sendable {
     let context: PythonContext
     do {
       context = try await PythonContext.start(
-        mode: isolated ? .ownGIL : .subinterp, process: process, name: "rt\(runtime)-interp\(serial)",
-        namespace: .mainModule)
+        mode: isolated ? .ownGIL : .subinterp, installation: installation, blueprint: blueprint,
+        name: "rt\(runtime)-interp\(serial)", namespace: .mainModule)
     } catch {
       throw .failed("cannot create an interpreter: \(error)")
     }

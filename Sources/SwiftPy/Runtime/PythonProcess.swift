@@ -45,40 +45,12 @@ final class PythonProcess: Sendable {
   private static func launch(_ installation: PythonInstallation) async throws -> PythonProcess {
     try PythonLibrary.load(installation.libraryPath)
     let main = try await InterpreterThread.start(kind: .main, name: "swiftpy-main") {
-      try PythonProcess.prepareInterpreter(installation)
+      try ContextSetup.prepare(ContextBlueprint(installation))
       // 3.13.0 crashes when several own-GIL interpreters import _datetime for the first time
       // at once; importing it here first makes their imports safe (DESIGN decision 8).
       guard let datetime = PyImport_ImportModule("datetime") else { throw PythonError.fetch() }
       Py_DecRef(datetime)
     }
     return PythonProcess(installation: installation, main: main)
-  }
-
-  /// Runs in every new interpreter, on its thread: each has its own `sys`, so the executable,
-  /// `argv` and site-packages directories are set in each (DESIGN decision 13).
-  func prepareInterpreter() throws { try PythonProcess.prepareInterpreter(installation) }
-
-  private static func prepareInterpreter(_ installation: PythonInstallation) throws {
-    let namespace = try PythonExecution.makeNamespace()
-    defer { Py_DecRef(namespace) }
-    let settings: PythonValue = [
-      "executable": .string(installation.executable),
-      "site_dirs": .list(installation.sitePackages.map(PythonValue.string)),
-    ]
-    let object = try settings.makePythonObject()
-    defer { Py_DecRef(object) }
-    guard PyDict_SetItemString(namespace, "_swiftpy", object) == 0 else { throw PythonError.fetch() }
-    try PythonExecution.execute(
-      """
-      import sys, site
-      # Embedded, sys.executable would be the host program; subprocess and multiprocessing
-      # need the real interpreter.
-      sys.executable = _swiftpy['executable']
-      if not getattr(sys, 'argv', None):
-          sys.argv = ['']
-      for _dir in _swiftpy['site_dirs']:
-          if _dir not in sys.path:
-              site.addsitedir(_dir)
-      """, globals: namespace)
   }
 }

@@ -1,5 +1,5 @@
+import CPythonShim
 import Foundation
-import OrderedCollections
 import Synchronization
 
 /// The entry point: finds a Python, starts the default pool of contexts, and runs Python code.
@@ -11,9 +11,12 @@ import Synchronization
 /// await py.shutdown()
 /// ```
 ///
-/// One-shot calls (`eval`, `exec`, `call`) run on the default pool, each in a fresh namespace:
-/// no state is kept between them. For state, use a context from ``newContext(mode:)``.
-/// Several runtimes can live in one process; they share the one CPython the process loads.
+/// One-shot calls (`eval`, `exec`, `call`) are routed to a pool (by module, see
+/// ``route(module:to:)``) and to a context in it (by the caller's thread), and each runs in a
+/// fresh namespace: no state is kept between them. For state, lease a context with
+/// ``withContext(pool:_:)-(_,(PythonLease)->T)`` or ``bind(pool:)``, or make one with
+/// ``newContext(mode:)``. Several runtimes can live in one process, each with its own pools,
+/// routes and preload; they share the one CPython the process loads.
 public final class PythonRuntime: Sendable {
   /// How to start a runtime.
   public struct Configuration: Sendable {
@@ -21,10 +24,21 @@ public final class PythonRuntime: Sendable {
     public var python: PythonChoice
     /// The default pool's size and mode.
     public var defaultPool: PoolConfiguration
+    /// Preload code, paths and imports applied to every context, the default pool's included
+    /// (they can also be changed later through ``preload``, ``paths`` and ``imports``).
+    public var preload: String?
+    public var paths: [String]
+    public var imports: [String]
 
-    public init(python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init()) {
+    public init(
+      python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
+      paths: [String] = [], imports: [String] = []
+    ) {
       self.python = python
       self.defaultPool = defaultPool
+      self.preload = preload
+      self.paths = paths
+      self.imports = imports
     }
   }
 
@@ -46,42 +60,96 @@ public final class PythonRuntime: Sendable {
   public let discovery: DiscoveryReport
   /// The interpreters API (CPython's `concurrent.interpreters`).
   public let interpreters: Interpreters
-  /// The pool that one-shot calls run on.
+  /// The pool named `default`, which unrouted one-shot calls use.
   public let defaultPool: PythonPool
+  /// Preload code run in every new interpreter (seed `preload.txt`).
+  public let preload: PythonPreload
+  /// Directories on `sys.path` in every interpreter.
+  public let paths: PythonPaths
+  /// Modules imported in every interpreter and bound in every session.
+  public let imports: PythonImports
 
   let process: PythonProcess
-  private let standaloneContexts = Mutex<[PythonContext]>([])
-  private let isShutDown = Atomic<Bool>(false)
   let serial: Int
-
+  let directory: Directory
+  let routing = Mutex(RoutingTable())
+  private let isShutDown = Atomic<Bool>(false)
   private static let serials = Atomic<Int>(0)
 
+  /// The runtime's pools and standalone contexts.
+  final class Directory: Sendable {
+    let pools = Mutex<[String: PythonPool]>([:])
+    let standalone = Mutex<[PythonContext]>([])
+    let contextSerials = Atomic<Int>(0)
+
+    /// Every context of every pool, and the standalone ones.
+    var allContexts: [PythonContext] {
+      pools.withLock { $0.values.flatMap(\.contexts) } + standalone.withLock { $0 }
+    }
+  }
+
   private init(
-    discovery: DiscoveryReport, process: PythonProcess, defaultPool: PythonPool,
-    interpreters: Interpreters, serial: Int
+    discovery: DiscoveryReport, process: PythonProcess, serial: Int, directory: Directory,
+    preload: PythonPreload, paths: PythonPaths, imports: PythonImports, defaultPool: PythonPool,
+    interpreters: Interpreters
   ) {
     self.discovery = discovery
     self.installation = discovery.installation
     self.process = process
+    self.serial = serial
+    self.directory = directory
+    self.preload = preload
+    self.paths = paths
+    self.imports = imports
     self.defaultPool = defaultPool
     self.interpreters = interpreters
-    self.serial = serial
   }
 
   /// Discovers Python, loads and initializes it (once per process) and starts the default pool.
   public static func start(_ configuration: Configuration = .init()) async throws -> PythonRuntime {
+    for module in configuration.imports { try PythonImports.check(module) }
     let discovery = try await DiscoveryCache.discover(configuration.python)
-    let process = try await PythonProcess.start(discovery.installation)
+    let installation = discovery.installation
+    let process = try await PythonProcess.start(installation)
     let serial = serials.wrappingAdd(1, ordering: .relaxed).newValue
-    let mode = configuration.defaultPool.mode ?? defaultMode(for: discovery.installation)
+    let directory = Directory()
+    let preload = PythonPreload(code: configuration.preload)
+    let paths = PythonPaths(configuration.paths) { directory.allContexts }
+    let imports = PythonImports(configuration.imports) { directory.allContexts }
+    let blueprint = blueprintMaker(installation, preload, paths, imports)
+    let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
     let pool = try await PythonPool.start(
-      name: "rt\(serial)-default", size: size, mode: mode, process: process)
-    let interpreters = try await Interpreters.start(process: process, runtime: serial)
+      name: "default", size: size, mode: mode, installation: installation, threadPrefix: "rt\(serial)-default",
+      blueprint: blueprint)
+    directory.pools.withLock { $0["default"] = pool }
+    let interpreters: Interpreters
+    do {
+      interpreters = try await Interpreters.start(
+        process: process, runtime: serial, blueprint: ContextBlueprint(installation))
+    } catch {
+      await pool.stop()
+      throw error
+    }
     return PythonRuntime(
-      discovery: discovery, process: process, defaultPool: pool, interpreters: interpreters,
-      serial: serial)
+      discovery: discovery, process: process, serial: serial, directory: directory, preload: preload,
+      paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
   }
+
+  /// What every new context is given: the registries as they are at that moment.
+  private static func blueprintMaker(
+    _ installation: PythonInstallation, _ preload: PythonPreload, _ paths: PythonPaths, _ imports: PythonImports
+  ) -> @Sendable () -> ContextBlueprint {
+    {
+      var blueprint = ContextBlueprint(installation)
+      blueprint.paths = paths.all
+      blueprint.imports = imports.all
+      blueprint.preload = preload.snapshot
+      return blueprint
+    }
+  }
+
+  var blueprint: ContextBlueprint { PythonRuntime.blueprintMaker(installation, preload, paths, imports)() }
 
   /// ownGIL where available, else worker.
   static func defaultMode(for installation: PythonInstallation) -> PythonContext.Mode {
@@ -93,56 +161,23 @@ public final class PythonRuntime: Sendable {
     PythonContext.Mode.allCases.filter { (try? PythonContext.checkAvailable($0, in: installation)) != nil }
   }
 
-  // MARK: One-shot calls
+  // MARK: Standalone contexts
 
-  /// Evaluates an expression in a fresh namespace on the default pool.
-  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
-    try await oneShot { globals in
-      try PythonExecution.evaluate(expression, globals: globals, locals: locals)
-    }
-  }
-
-  /// Evaluates an expression and decodes its value as `T`.
-  public func eval<T: Decodable & Sendable>(
-    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
-  ) async throws -> T {
-    try await eval(expression, locals: locals).decode(T.self)
-  }
-
-  /// Executes statements in a fresh namespace (nothing they define outlives the call).
-  public func exec(_ code: String) async throws {
-    try await oneShot { globals in try PythonExecution.execute(code, globals: globals) }
-  }
-
-  /// Calls `module.function(*args, **kwargs)` on the default pool.
-  public func call(
-    _ module: String, _ function: String, args: [PythonValue] = [],
-    kwargs: OrderedDictionary<String, PythonValue> = [:]
-  ) async throws -> PythonValue {
-    try await oneShot { globals in
-      try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
-    }
-  }
-
-  private func oneShot<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
-    try checkRunning()
-    return try await defaultPool.nextContext().run(fresh: true, body)
-  }
-
-  // MARK: Contexts
-
-  /// A standalone context outside every pool, with a namespace that keeps state between calls.
-  /// The runtime closes it at ``shutdown()`` if you have not.
+  /// A standalone context outside every pool, with a namespace that keeps state between calls
+  /// and starts from the preloaded globals. The runtime closes it at ``shutdown()`` if you
+  /// have not.
   public func newContext(mode: PythonContext.Mode? = nil) async throws -> PythonContext {
     try checkRunning()
+    let serial = directory.contextSerials.wrappingAdd(1, ordering: .relaxed).newValue
     let context = try await PythonContext.start(
-      mode: mode ?? PythonRuntime.defaultMode(for: installation), process: process,
-      name: "rt\(serial)-ctx\(PythonRuntime.contextSerials.wrappingAdd(1, ordering: .relaxed).newValue)")
-    standaloneContexts.withLock { $0.append(context) }
+      mode: mode ?? PythonRuntime.defaultMode(for: installation), installation: installation,
+      blueprint: blueprint, name: "rt\(self.serial)-ctx\(serial)")
+    directory.standalone.withLock { contexts in
+      contexts.removeAll { !$0.isOpen }
+      contexts.append(context)
+    }
     return context
   }
-
-  private static let contextSerials = Atomic<Int>(0)
 
   // MARK: Shutdown
 
@@ -150,20 +185,27 @@ public final class PythonRuntime: Sendable {
   /// started, each on its own thread. Other runtimes in the process are unaffected.
   public func shutdown() async {
     guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
-    let standalone = standaloneContexts.withLock { contexts in
+    let pools = directory.pools.withLock { pools in
+      defer { pools.removeAll() }
+      return Array(pools.values)
+    }
+    let standalone = directory.standalone.withLock { contexts in
       defer { contexts.removeAll() }
       return contexts
     }
     await withTaskGroup(of: Void.self) { group in
-      group.addTask { await self.defaultPool.stop() }
+      for pool in pools { group.addTask { await pool.stop() } }
       group.addTask { await self.interpreters.closeAll() }
       for context in standalone { group.addTask { await context.close() } }
     }
   }
 
-  private func checkRunning() throws {
+  func checkRunning() throws {
     guard !isShutDown.load(ordering: .acquiring) else {
       throw PythonRuntimeError(.shuttingDown, "the runtime has been shut down")
     }
   }
+
+  /// A small number fixed for the calling OS thread: the affinity key.
+  static var callerThreadSlot: Int { spy_thread_slot() }
 }

@@ -46,6 +46,20 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
       && a.cause == b.cause
   }
 
+  /// True for the ImportError CPython raises when a single-phase-init extension (numpy, …)
+  /// is imported in a sub-interpreter.
+  var mentionsSubinterpreterImport: Bool {
+    (type == "ImportError" || type == "ModuleNotFoundError") && message.contains("subinterpreter")
+      || cause?.mentionsSubinterpreterImport == true
+  }
+
+  /// The same error with `hint` appended to the message.
+  func addingHint(_ hint: String) -> PythonError {
+    PythonError(
+      type: type, message: "\(message) — \(hint)", traceback: traceback, lineNumber: lineNumber,
+      offset: offset, filename: filename, cause: cause)
+  }
+
   private final class Box: Sendable {
     let error: PythonError
     init(_ error: PythonError) { self.error = error }

@@ -1,0 +1,101 @@
+import CPythonShim
+
+/// Everything a new interpreter is given when it is created, in the order the seed's
+/// "Execution Flow" prescribes: site-packages and registered paths (`sys.path`), then registered
+/// imports, then the preload code. Sub-interpreters share none of this, so each gets it anew
+/// (DESIGN decision 13).
+struct ContextBlueprint: Sendable {
+  var executable: String
+  var sitePackages: [String]
+  var paths: [String] = []
+  var imports: [String] = []
+  var preload = PreloadSnapshot.none
+
+  /// A blueprint with nothing registered: the installation's own executable and site-packages.
+  init(_ installation: PythonInstallation) {
+    executable = installation.executable
+    sitePackages = installation.sitePackages
+  }
+}
+
+/// The preload code at one moment. The version changes with every `setCode`/`clear`, so a
+/// context can tell that the globals it keeps for new sessions are out of date.
+struct PreloadSnapshot: Sendable, Equatable {
+  let version: Int
+  let code: String?
+
+  static let none = PreloadSnapshot(version: 0, code: nil)
+}
+
+/// Applies a blueprint in the attached interpreter; runs on its thread.
+enum ContextSetup {
+  /// Sets `sys.executable`, `argv` and `sys.path` (site-packages, then registered paths first).
+  static func prepare(_ blueprint: ContextBlueprint) throws {
+    try run(
+      """
+      import sys, site
+      # Embedded, sys.executable would be the host program; subprocess and multiprocessing
+      # need the real interpreter.
+      sys.executable = executable
+      if not getattr(sys, 'argv', None):
+          sys.argv = ['']
+      for d in site_dirs:
+          if d not in sys.path:
+              site.addsitedir(d)
+      for d in reversed(paths):
+          if d not in sys.path:
+              sys.path.insert(0, d)
+      """,
+      with: [
+        "executable": .string(blueprint.executable),
+        "site_dirs": .list(blueprint.sitePackages.map(PythonValue.string)),
+        "paths": .list(blueprint.paths.map(PythonValue.string)),
+      ])
+  }
+
+  /// The globals every new session starts from: a fresh namespace with each registered import
+  /// bound (`import a.b` binds `a`, as in Python) and the preload code run in it. A failing
+  /// import or preload throws its PythonError: the context or session is not created.
+  static func makeBaseGlobals(imports: [String], preload: String?) throws -> OpaquePointer {
+    let globals = try PythonExecution.makeNamespace()
+    do {
+      for module in imports { try bindImport(module, in: globals) }
+      if let preload { try PythonExecution.execute(preload, globals: globals) }
+    } catch {
+      Py_DecRef(globals)
+      throw error
+    }
+    return globals
+  }
+
+  /// `import module` into `globals`.
+  static func bindImport(_ module: String, in globals: OpaquePointer) throws {
+    guard let top = module.split(separator: ".").first, PyImport_ImportModule(module).map(Py_DecRef) != nil
+    else { throw PythonError.fetch() }
+    guard let package = PyImport_ImportModule(String(top)) else { throw PythonError.fetch() }
+    defer { Py_DecRef(package) }
+    guard PyDict_SetItemString(globals, String(top), package) == 0 else { throw PythonError.fetch() }
+  }
+
+  /// Puts `path` first in `sys.path` unless it is there.
+  static func addPath(_ path: String) throws {
+    try run("import sys\nif p not in sys.path:\n    sys.path.insert(0, p)", with: ["p": .string(path)])
+  }
+
+  /// Removes `path` from `sys.path`.
+  static func removePath(_ path: String) throws {
+    try run("import sys\nwhile p in sys.path:\n    sys.path.remove(p)", with: ["p": .string(path)])
+  }
+
+  /// Runs `code` in a throwaway namespace holding `values`.
+  private static func run(_ code: String, with values: [String: PythonValue]) throws {
+    let namespace = try PythonExecution.makeNamespace()
+    defer { Py_DecRef(namespace) }
+    for (name, value) in values {
+      let object = try value.makePythonObject()
+      defer { Py_DecRef(object) }
+      guard PyDict_SetItemString(namespace, name, object) == 0 else { throw PythonError.fetch() }
+    }
+    try PythonExecution.execute(code, globals: namespace)
+  }
+}

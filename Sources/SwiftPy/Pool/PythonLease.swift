@@ -1,0 +1,94 @@
+import OrderedCollections
+import Synchronization
+
+/// An exclusive lease on one context of a pool, with a namespace of its own that keeps state
+/// between calls (erlang_python's context affinity, `py:bind()`).
+///
+/// ```swift
+/// let lease = try await py.bind()
+/// try await lease.exec("counter = 0")
+/// try await lease.exec("counter += 1")
+/// let one = try await lease.eval("counter")      // .int(1)
+/// await lease.unbind()
+/// ```
+///
+/// The lease starts from a copy of the preloaded globals. It ends with ``unbind()`` or, if you
+/// forget, when the last reference to it goes away; either way the context returns to the pool.
+/// Calls after ``unbind()`` throw ``PythonPoolError/contextNotBound``.
+public final class PythonLease: Sendable, CustomStringConvertible {
+  /// The pool the context was leased from.
+  public let pool: String
+  /// The leased context.
+  public let context: PythonContext
+  let session: Session
+  private let index: Int
+  private let owner: PythonPool
+  let runtimeSerial: Int
+  private let bound = Atomic<Bool>(true)
+
+  init(pool: PythonPool, index: Int, context: PythonContext, session: Session, runtimeSerial: Int) {
+    self.pool = pool.name
+    self.owner = pool
+    self.index = index
+    self.context = context
+    self.session = session
+    self.runtimeSerial = runtimeSerial
+  }
+
+  deinit { end() }
+
+  /// True until ``unbind()``.
+  public var isBound: Bool { bound.load(ordering: .acquiring) }
+
+  public var description: String { "PythonLease(\(context.name) of pool \(pool)\(isBound ? "" : ", unbound"))" }
+
+  /// Evaluates an expression in the lease's namespace.
+  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
+    try await checked { try await context.eval(expression, locals: locals, in: .session(session)) }
+  }
+
+  /// Evaluates an expression and decodes its value as `T`.
+  public func eval<T: Decodable & Sendable>(
+    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
+  ) async throws -> T {
+    try await eval(expression, locals: locals).decode(T.self)
+  }
+
+  /// Executes statements in the lease's namespace; what they define stays for later calls.
+  public func exec(_ code: String) async throws {
+    try await checked { try await context.exec(code, in: .session(session)) }
+  }
+
+  /// Calls `module.function(*args, **kwargs)`; `__main__` finds functions the lease defined.
+  public func call(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:]
+  ) async throws -> PythonValue {
+    try await checked { try await context.call(module, function, args: args, kwargs: kwargs, in: .session(session)) }
+  }
+
+  /// Direct object access with the lease's namespace as globals.
+  public func withPython<T: Sendable>(_ body: @escaping @Sendable (Python) throws -> T) async throws -> T {
+    try await checked { try await context.withPython(in: .session(session), body) }
+  }
+
+  /// Ends the lease: the namespace is dropped and the context returns to the pool.
+  public func unbind() async { end() }
+
+  private func end() {
+    guard bound.exchange(false, ordering: .acquiringAndReleasing) else { return }
+    context.closeSession(session)
+    owner.release(index: index, context: context)
+  }
+
+  private func checked<T>(_ body: () async throws -> T) async throws -> T {
+    guard isBound else { throw PythonPoolError.contextNotBound }
+    do {
+      return try await body()
+    } catch let error as PythonRuntimeError where error.code == .closed && !context.isOpen {
+      // The context died under the lease: the pool replaces it; this lease cannot continue.
+      owner.replaceIfDead(at: index)
+      throw PythonPoolError.contextLost(context: context.name, reason: error.message)
+    }
+  }
+}

@@ -1,0 +1,63 @@
+extension PythonRuntime {
+  /// The lease `withContext { ... }` (the closure without a parameter) binds for its duration.
+  @TaskLocal static var currentLease: PythonLease?
+
+  /// This runtime's lease bound to the current task, if any.
+  var boundLease: PythonLease? {
+    guard let lease = PythonRuntime.currentLease, lease.runtimeSerial == serial, lease.isBound else { return nil }
+    return lease
+  }
+
+  /// True inside ``withContext(pool:_:)-(_,()->T)``: `py.eval`, `py.exec` and `py.call` then
+  /// use the bound context's namespace.
+  public var isBound: Bool { boundLease != nil }
+
+  /// Leases a context of `pool` exclusively, with a namespace of its own that starts from the
+  /// preloaded globals. Throws ``PythonPoolError/noContextsAvailable(pool:)`` when every
+  /// context is leased. End it with ``PythonLease/unbind()``; a lease dropped without it ends
+  /// by itself.
+  public func bind(pool: String = "default") async throws -> PythonLease {
+    try checkRunning()
+    let pool = try self.pool(named: pool)
+    let (index, context) = try pool.lease(affinity: PythonRuntime.callerThreadSlot)
+    do {
+      let session = try await context.openSession(preload: preload.snapshot)
+      return PythonLease(pool: pool, index: index, context: context, session: session, runtimeSerial: serial)
+    } catch {
+      pool.release(index: index, context: context)
+      if let error = error as? PythonRuntimeError, error.code == .closed {
+        pool.replaceIfDead(at: index)
+        throw PythonPoolError.contextLost(context: context.name, reason: error.message)
+      }
+      throw error
+    }
+  }
+
+  /// Runs `body` with an exclusive lease passed to it; the lease ends when `body` returns or
+  /// throws (erlang_python's `with_context(fun(Ctx) -> ... end)`).
+  public func withContext<T>(pool: String = "default", _ body: (PythonLease) async throws -> T) async throws -> T {
+    let lease = try await bind(pool: pool)
+    do {
+      let result = try await body(lease)
+      await lease.unbind()
+      return result
+    } catch {
+      await lease.unbind()
+      throw error
+    }
+  }
+
+  /// Runs `body` with an exclusive lease bound to the task: `py.eval`, `py.exec` and `py.call`
+  /// inside use it, so state persists between them (erlang_python's `with_context(fun() -> ... end)`).
+  public func withContext<T>(pool: String = "default", _ body: () async throws -> T) async throws -> T {
+    let lease = try await bind(pool: pool)
+    do {
+      let result = try await PythonRuntime.$currentLease.withValue(lease) { try await body() }
+      await lease.unbind()
+      return result
+    } catch {
+      await lease.unbind()
+      throw error
+    }
+  }
+}

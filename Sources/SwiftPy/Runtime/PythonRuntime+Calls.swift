@@ -1,0 +1,85 @@
+import OrderedCollections
+
+/// One call for ``PythonRuntime/parallel(_:pool:)``.
+public struct PythonCall: Sendable {
+  public let module: String
+  public let function: String
+  public let args: [PythonValue]
+  public let kwargs: OrderedDictionary<String, PythonValue>
+
+  public init(
+    _ module: String, _ function: String, args: [PythonValue] = [], kwargs: OrderedDictionary<String, PythonValue> = [:]
+  ) {
+    self.module = module
+    self.function = function
+    self.args = args
+    self.kwargs = kwargs
+  }
+}
+
+extension PythonRuntime {
+  /// Evaluates an expression: in the bound lease's namespace inside ``withContext(pool:_:)-(_,()->T)``,
+  /// else in a fresh namespace on the default pool.
+  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
+    if let lease = boundLease { return try await lease.eval(expression, locals: locals) }
+    return try await oneShotContext(pool: "default").eval(
+      expression, locals: locals, in: .fresh(preload.snapshot))
+  }
+
+  /// Evaluates an expression and decodes its value as `T`.
+  public func eval<T: Decodable & Sendable>(
+    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
+  ) async throws -> T {
+    try await eval(expression, locals: locals).decode(T.self)
+  }
+
+  /// Executes statements: in the bound lease's namespace, else in a fresh namespace (nothing
+  /// they define outlives the call).
+  public func exec(_ code: String) async throws {
+    if let lease = boundLease { return try await lease.exec(code) }
+    try await oneShotContext(pool: "default").exec(code, in: .fresh(preload.snapshot))
+  }
+
+  /// Calls `module.function(*args, **kwargs)` on the pool ``lookupPool(module:function:)``
+  /// names — or on the bound lease when it belongs to that pool.
+  public func call(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:]
+  ) async throws -> PythonValue {
+    let pool = lookupPool(module: module, function: function)
+    if let lease = boundLease, lease.pool == pool {
+      return try await lease.call(module, function, args: args, kwargs: kwargs)
+    }
+    return try await oneShotContext(pool: pool).call(
+      module, function, args: args, kwargs: kwargs, in: .fresh(preload.snapshot))
+  }
+
+  /// Runs `calls` across the contexts of `pool` at once — call *i* on context *i* mod size —
+  /// and returns their results in order. If any call fails, the first failure (in order) is
+  /// thrown after all have finished.
+  public func parallel(_ calls: [PythonCall], pool: String = "default") async throws -> [PythonValue] {
+    try checkRunning()
+    let contexts = try self.pool(named: pool).contexts
+    let preload = preload.snapshot
+    let results = await withTaskGroup(of: (Int, Result<PythonValue, Error>).self) { group in
+      for (index, call) in calls.enumerated() {
+        let context = contexts[index % contexts.count]
+        group.addTask {
+          let result = await Result {
+            try await context.call(call.module, call.function, args: call.args, kwargs: call.kwargs, in: .fresh(preload))
+          }
+          return (index, result)
+        }
+      }
+      var results = [Result<PythonValue, Error>?](repeating: nil, count: calls.count)
+      for await (index, result) in group { results[index] = result }
+      return results
+    }
+    return try results.map { try $0!.get() }
+  }
+
+  private func oneShotContext(pool: String) async throws -> PythonContext {
+    try checkRunning()
+    return try await self.pool(named: pool).context(affinity: PythonRuntime.callerThreadSlot)
+  }
+}
