@@ -127,7 +127,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   public var isOpen: Bool { thread.isOpen }
 
   /// Calls queued on this context and not yet started.
-  var queuedCalls: Int { thread.queuedJobs }
+  var queuedCalls: Int { thread.queuedRequests }
 
   public var description: String { "PythonContext(\(name), \(mode), interpreter \(interpreterID))" }
 
@@ -271,7 +271,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       {
         session.globals.value.map(Py_DecRef)
         session.globals.value = nil
-      }, reject: { _ in })
+      }, reject: { _ in }, isRequest: false)
   }
 
   /// Imports `module` now and binds it in the base globals (and so in every later session) and
@@ -288,12 +288,14 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Stops binding `module` in sessions made from now on.
   func removeImport(_ module: String) {
-    thread.submit({ [state] in state.value.imports.removeAll { $0 == module } }, reject: { _ in })
+    thread.submit({ [state] in state.value.imports.removeAll { $0 == module } }, reject: { _ in }, isRequest: false)
   }
 
   /// Adds or removes a `sys.path` entry; queued, so every later call on the context sees it.
   func updatePath(_ path: String, add: Bool) {
-    thread.submit({ _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path) }, reject: { _ in })
+    thread.submit(
+      { _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path) }, reject: { _ in },
+      isRequest: false)
   }
 
   /// A new reference to a copy of the base globals made with `preload`; on thread.

@@ -39,7 +39,7 @@ public final class PythonObject: CustomStringConvertible {
       // Released off its thread: only that thread may touch the object. If the interpreter
       // has ended the job is rejected and the reference was freed with the interpreter.
       let pointer = UncheckedSendable(pointer)
-      thread.submit({ Py_DecRef(pointer.value) }, reject: { _ in })
+      thread.submit({ Py_DecRef(pointer.value) }, reject: { _ in }, isRequest: false)
     }
   }
 

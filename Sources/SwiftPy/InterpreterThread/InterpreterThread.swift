@@ -19,6 +19,8 @@ final class InterpreterThread: @unchecked Sendable {
     let id: UInt64
     let run: () -> Void
     let reject: (PythonRuntimeError) -> Void
+    /// False for housekeeping (dropping a namespace, a path update): not a caller's request.
+    let isRequest: Bool
   }
 
   private enum State { case starting, running, closing, closed }
@@ -40,6 +42,8 @@ final class InterpreterThread: @unchecked Sendable {
   private var sleeping = false
   /// Jobs queued, readable without the lock: the thread polls it briefly before sleeping.
   private let pending = Atomic<Int>(0)
+  /// Queued jobs that are callers' requests (statistics).
+  private let pendingRequests = Atomic<Int>(0)
 
   /// Only touched on the thread.
   private var threadState: OpaquePointer?
@@ -88,7 +92,8 @@ final class InterpreterThread: @unchecked Sendable {
   @discardableResult
   func submit(
     _ run: @escaping @Sendable () -> Void,
-    reject: @escaping @Sendable (PythonRuntimeError) -> Void
+    reject: @escaping @Sendable (PythonRuntimeError) -> Void,
+    isRequest: Bool = true
   ) -> UInt64? {
     condition.lock()
     guard state == .running else {
@@ -98,8 +103,9 @@ final class InterpreterThread: @unchecked Sendable {
     }
     nextJobID &+= 1
     let id = nextJobID
-    queue.append(Job(id: id, run: run, reject: reject))
+    queue.append(Job(id: id, run: run, reject: reject, isRequest: isRequest))
     pending.add(1, ordering: .releasing)
+    if isRequest { pendingRequests.add(1, ordering: .relaxed) }
     if sleeping { condition.signal() }
     condition.unlock()
     return id
@@ -110,12 +116,13 @@ final class InterpreterThread: @unchecked Sendable {
     condition.withLock {
       guard let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
       pending.subtract(1, ordering: .relaxed)
+      if queue[index].isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
       return queue.remove(at: index)
     }
   }
 
-  /// Jobs queued and not yet started.
-  var queuedJobs: Int { pending.load(ordering: .relaxed) }
+  /// Callers' requests queued and not yet started.
+  var queuedRequests: Int { pendingRequests.load(ordering: .relaxed) }
 
   /// The id of the job running now, if any.
   var runningJobID: UInt64? { condition.withLock { runningJob } }
@@ -248,6 +255,7 @@ final class InterpreterThread: @unchecked Sendable {
         break  // closing, and every queued job has run
       }
       pending.subtract(1, ordering: .relaxed)
+      if job.isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
       runningJob = job.id
       condition.unlock()
       if !attached {
@@ -281,6 +289,7 @@ final class InterpreterThread: @unchecked Sendable {
     let leftovers = queue
     queue.removeAll()
     pending.store(0, ordering: .relaxed)
+    pendingRequests.store(0, ordering: .relaxed)
     let waiters = closeWaiters
     closeWaiters.removeAll()
     condition.unlock()

@@ -146,24 +146,50 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     return slots.withLock { $0[index].context }
   }
 
-  /// Takes a context out of the pool for a lease, starting at the caller's affinity context.
-  func lease(affinity: Int) throws -> (index: Int, context: PythonContext) {
-    try checkRunning()
-    return try slots.withLock { slots in
-      let count = slots.count
-      for step in 0..<count {
-        let index = (affinity + step) % count
-        guard slots[index].context.isOpen else {
-          replaceIfDead(&slots, index)
-          continue
+  /// Takes a context out of the pool for a lease: the one at `index` if given, else the first
+  /// free one from the caller's affinity context on. When none is free but a dead one is being
+  /// replaced, waits for the replacement.
+  func lease(affinity: Int, index wanted: Int? = nil) async throws -> (index: Int, context: PythonContext) {
+    while true {
+      try checkRunning()
+      let outcome = try slots.withLock { slots throws -> LeaseOutcome in
+        let count = slots.count
+        if let wanted, !slots.indices.contains(wanted) {
+          throw PythonRuntimeError(
+            .invalidArgument, "pool '\(name)' has contexts 0..<\(count); there is no context \(wanted)")
         }
-        if !slots[index].leased {
-          slots[index].leased = true
-          return (index, slots[index].context)
+        var replacing: Task<Void, Never>?
+        for step in 0..<(wanted == nil ? count : 1) {
+          let index = wanted ?? (affinity + step) % count
+          guard slots[index].context.isOpen else {
+            if let failure = slots[index].failure {
+              slots[index].failure = nil
+              return .failed(failure)
+            }
+            replaceIfDead(&slots, index)
+            replacing = replacing ?? slots[index].replacement
+            continue
+          }
+          if !slots[index].leased {
+            slots[index].leased = true
+            return .leased(index, slots[index].context)
+          }
         }
+        guard let replacing else { throw PythonPoolError.noContextsAvailable(pool: name) }
+        return .wait(replacing)
       }
-      throw PythonPoolError.noContextsAvailable(pool: name)
+      switch outcome {
+      case .leased(let index, let context): return (index, context)
+      case .wait(let replacement): await replacement.value
+      case .failed(let error): throw error
+      }
     }
+  }
+
+  private enum LeaseOutcome {
+    case leased(Int, PythonContext)
+    case wait(Task<Void, Never>)
+    case failed(any Error)
   }
 
   /// Returns a leased context. A lease on a context that has since been replaced returns nothing.

@@ -15,11 +15,12 @@ extension PythonRuntime {
   /// Leases a context of `pool` exclusively, with a namespace of its own that starts from the
   /// preloaded globals. Throws ``PythonPoolError/noContextsAvailable(pool:)`` when every
   /// context is leased. End it with ``PythonLease/unbind()``; a lease dropped without it ends
-  /// by itself.
-  public func bind(pool: String = "default") async throws -> PythonLease {
+  /// by itself. With `index`, that context of the pool is leased (or the call throws
+  /// ``PythonPoolError/noContextsAvailable(pool:)`` if it is taken).
+  public func bind(pool: String = "default", index: Int? = nil) async throws -> PythonLease {
     try checkRunning()
     let pool = try self.pool(named: pool)
-    let (index, context) = try pool.lease(affinity: PythonRuntime.callerThreadSlot)
+    let (index, context) = try await pool.lease(affinity: PythonRuntime.callerThreadSlot, index: index)
     do {
       let session = try await context.openSession(preload: preload.snapshot)
       return PythonLease(pool: pool, index: index, context: context, session: session, runtimeSerial: serial)
@@ -35,8 +36,10 @@ extension PythonRuntime {
 
   /// Runs `body` with an exclusive lease passed to it; the lease ends when `body` returns or
   /// throws (erlang_python's `with_context(fun(Ctx) -> ... end)`).
-  public func withContext<T>(pool: String = "default", _ body: (PythonLease) async throws -> T) async throws -> T {
-    let lease = try await bind(pool: pool)
+  public func withContext<T>(
+    pool: String = "default", index: Int? = nil, _ body: (PythonLease) async throws -> T
+  ) async throws -> T {
+    let lease = try await bind(pool: pool, index: index)
     do {
       let result = try await body(lease)
       await lease.unbind()
@@ -49,8 +52,10 @@ extension PythonRuntime {
 
   /// Runs `body` with an exclusive lease bound to the task: `py.eval`, `py.exec` and `py.call`
   /// inside use it, so state persists between them (erlang_python's `with_context(fun() -> ... end)`).
-  public func withContext<T>(pool: String = "default", _ body: () async throws -> T) async throws -> T {
-    let lease = try await bind(pool: pool)
+  public func withContext<T>(pool: String = "default", index: Int? = nil, _ body: () async throws -> T)
+    async throws -> T
+  {
+    let lease = try await bind(pool: pool, index: index)
     do {
       let result = try await PythonRuntime.$currentLease.withValue(lease) { try await body() }
       await lease.unbind()
