@@ -63,6 +63,7 @@ struct ErrorTests {
     try await withRuntime { (py) async throws in
       let module = await expectPythonError { _ = try await py.call("no_such_module_xyz", "f") }
       #expect(module?.type == "ModuleNotFoundError")
+      #expect(module?.moduleName == "no_such_module_xyz")
       let function = await expectPythonError { _ = try await py.call("math", "no_such_function") }
       #expect(function?.type == "AttributeError")
       let name = await expectPythonError { _ = try await py.call("__main__", "undefined_function") }

@@ -323,11 +323,13 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     do {
       return try body()
     } catch let error as PythonError where mode != .worker && error.mentionsSubinterpreterImport {
+      let module = error.moduleName.map { String($0.prefix { $0 != "." }) }
+      let named = module.map { "'\($0)'" } ?? "this extension module"
+      let route = module ?? "<package>"
       throw error.addingHint(
-        "this extension module cannot be loaded in a \(mode) context (it does not support "
-          + "sub-interpreters); import it in a pool of .worker contexts, e.g. "
-          + "try await py.startPool(\"numpy\", size: 1, mode: .worker) and "
-          + "py.route(module: \"numpy\", to: \"numpy\")")
+        "\(named) cannot be loaded in a \(mode) context (it does not support sub-interpreters); "
+          + "import it in a pool of .worker contexts instead: "
+          + "try await py.startPool(\"workers\", size: 1, mode: .worker); py.route(module: \"\(route)\", to: \"workers\")")
     }
   }
 }

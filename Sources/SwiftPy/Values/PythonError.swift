@@ -15,6 +15,9 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
   public let lineNumber: Int?
   public let offset: Int?
   public let filename: String?
+  /// For `ImportError` and its subclasses: the module that failed to import — the exception's
+  /// `name`, or else the first module of the traceback that was being imported.
+  public let moduleName: String?
   private let causeBox: Box?
 
   /// The exception this one was raised from (`__cause__`), or the one being handled when it was
@@ -23,8 +26,9 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public init(
     type: String, message: String, traceback: String = "", lineNumber: Int? = nil,
-    offset: Int? = nil, filename: String? = nil, cause: PythonError? = nil
+    offset: Int? = nil, filename: String? = nil, moduleName: String? = nil, cause: PythonError? = nil
   ) {
+    self.moduleName = moduleName
     self.type = type
     self.message = message
     self.traceback = traceback
@@ -43,13 +47,15 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
   public static func == (a: PythonError, b: PythonError) -> Bool {
     a.type == b.type && a.message == b.message && a.traceback == b.traceback
       && a.lineNumber == b.lineNumber && a.offset == b.offset && a.filename == b.filename
-      && a.cause == b.cause
+      && a.moduleName == b.moduleName && a.cause == b.cause
   }
 
-  /// True for the ImportError CPython raises when a single-phase-init extension (numpy, …)
-  /// is imported in a sub-interpreter.
+  /// True for the ImportErrors an extension raises when it cannot live in a sub-interpreter:
+  /// CPython's for single-phase-init modules in isolated interpreters, and numpy's own when
+  /// another interpreter of the process loaded it first.
   var mentionsSubinterpreterImport: Bool {
-    (type == "ImportError" || type == "ModuleNotFoundError") && message.contains("subinterpreter")
+    type == "ImportError"
+      && (message.contains("subinterpreter") || message.contains("more than once per process"))
       || cause?.mentionsSubinterpreterImport == true
   }
 
@@ -57,7 +63,7 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
   func addingHint(_ hint: String) -> PythonError {
     PythonError(
       type: type, message: "\(message) — \(hint)", traceback: traceback, lineNumber: lineNumber,
-      offset: offset, filename: filename, cause: cause)
+      offset: offset, filename: filename, moduleName: moduleName, cause: cause)
   }
 
   private final class Box: Sendable {
@@ -92,6 +98,10 @@ extension PythonError {
       offset = PythonError.intAttribute(exception, "offset")
       filename = PythonError.string(PyObject_GetAttrString(exception, "filename"))
     }
+    var moduleName: String?
+    if PyErr_GivenExceptionMatches(exception, spy_objects().pointee.ImportError) != 0 {
+      moduleName = PythonError.string(PyObject_GetAttrString(exception, "name")) ?? PythonError.importedModule(exception)
+    }
     var cause: PythonError?
     if depth < 32 {  // chains can be cyclic in principle; bound them
       var next = PyException_GetCause(exception)
@@ -106,7 +116,34 @@ extension PythonError {
     let traceback = depth == 0 ? PythonError.formatTraceback(exception) : ""
     self.init(
       type: type, message: message, traceback: traceback, lineNumber: lineNumber, offset: offset,
-      filename: filename, cause: cause)
+      filename: filename, moduleName: moduleName, cause: cause)
+  }
+
+  /// The `__name__` of the first traceback frame that runs a real file: for an import that
+  /// failed inside a package's own code, that package.
+  private static func importedModule(_ exception: OpaquePointer) -> String? {
+    var traceback = PyException_GetTraceback(exception)
+    while let current = traceback {
+      defer { Py_DecRef(current) }
+      if let frame = PyObject_GetAttrString(current, "tb_frame") {
+        defer { Py_DecRef(frame) }
+        let code = PyObject_GetAttrString(frame, "f_code")
+        let file = string(code.flatMap { PyObject_GetAttrString($0, "co_filename") }) ?? "<"
+        code.map(Py_DecRef)
+        if !file.hasPrefix("<"), let globals = PyObject_GetAttrString(frame, "f_globals") {
+          defer { Py_DecRef(globals) }
+          if let name = PyDict_GetItemString(globals, "__name__").flatMap(borrowedString) { return name }
+        }
+      }
+      PyErr_Clear()
+      traceback = PyObject_GetAttrString(current, "tb_next")
+      if traceback == spy_objects().pointee.None {
+        Py_DecRef(traceback!)
+        traceback = nil
+      }
+    }
+    PyErr_Clear()
+    return nil
   }
 
   /// `module.QualName`, without the module for builtins.
