@@ -134,7 +134,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   // MARK: Running code in the context's own namespace
 
   /// Evaluates a Python expression and returns its value.
-  /// - Parameter locals: variables visible to the expression only (the namespace is unchanged).
+  /// `locals` are variables visible to the expression only (the namespace is unchanged).
   public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
     try await eval(expression, locals: locals, in: .own)
   }

@@ -56,7 +56,7 @@ public struct DiscoveryReport: Sendable, CustomStringConvertible {
 /// `/usr/bin` (final releases are preferred over pre-releases).
 ///
 /// Usable means CPython ≥ 3.12, not a free-threaded build, with a shared libpython on
-/// disk. Each python is asked for its configuration by running it once (``PythonProbe``).
+/// disk. Each python is asked for its configuration by running it once (the probe).
 /// Nothing is cached: every call searches again, in the environment it is given.
 public enum PythonDiscovery {
   /// The oldest `major.minor` SwiftPy runs with (PEP 684 interpreters arrived in 3.12).
@@ -66,9 +66,11 @@ public enum PythonDiscovery {
 
   /// Finds a Python according to `choice`.
   ///
-  /// - Parameter environment: the variables to search with (`SWIFTPY_PYTHON`, `VIRTUAL_ENV`,
-  ///   `PATH`, `PYENV_ROOT`, `HOME`); also the environment the probed pythons run in.
-  ///   Defaults to this process's environment.
+  /// - Parameters:
+  ///   - choice: an explicit Python, or `.automatic` for the discovery order.
+  ///   - environment: the variables to search with (`SWIFTPY_PYTHON`, `VIRTUAL_ENV`,
+  ///     `PATH`, `PYENV_ROOT`, `HOME`); also the environment the probed pythons run in.
+  ///     Defaults to this process's environment.
   /// - Throws: ``PythonRuntimeError/Code/unusablePython`` when an explicit choice or
   ///   `SWIFTPY_PYTHON` cannot be used (there is no fallback), and
   ///   ``PythonRuntimeError/Code/pythonNotFound`` when the search finds nothing usable; the

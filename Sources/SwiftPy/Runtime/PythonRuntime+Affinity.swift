@@ -8,7 +8,7 @@ extension PythonRuntime {
     return lease
   }
 
-  /// True inside ``withContext(pool:_:)-(_,()->T)``: `py.eval`, `py.exec` and `py.call` then
+  /// True inside `withContext { }`: `py.eval`, `py.exec` and `py.call` then
   /// use the bound context's namespace.
   public var isBound: Bool { boundLease != nil }
 

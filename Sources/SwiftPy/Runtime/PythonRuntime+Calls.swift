@@ -18,7 +18,7 @@ public struct PythonCall: Sendable {
 }
 
 extension PythonRuntime {
-  /// Evaluates an expression: in the bound lease's namespace inside ``withContext(pool:_:)-(_,()->T)``,
+  /// Evaluates an expression: in the bound lease's namespace inside `withContext { }`,
   /// else in a fresh namespace on the default pool.
   public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
     if let lease = boundLease { return try await lease.eval(expression, locals: locals) }
