@@ -58,6 +58,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// A name for logs and thread names, unique in the process.
   public let name: String
   let thread: InterpreterThread
+  let policy: CallPolicy
   /// Thread-confined: only touched by jobs on `thread`.
   private let state: Confined<State>
 
@@ -71,8 +72,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     var own: OpaquePointer?
   }
 
-  private init(thread: InterpreterThread, mode: Mode, name: String, state: Confined<State>) {
+  private init(thread: InterpreterThread, mode: Mode, name: String, policy: CallPolicy, state: Confined<State>) {
     self.thread = thread
+    self.policy = policy
     self.mode = mode
     self.name = name
     self.state = state
@@ -82,13 +84,13 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// preload. A failing import or preload fails the start with its PythonError.
   static func start(
     mode: Mode, installation: PythonInstallation, blueprint: ContextBlueprint, name: String,
-    namespace kind: NamespaceKind = .own
+    policy: CallPolicy, namespace kind: NamespaceKind = .own
   ) async throws -> PythonContext {
     try checkAvailable(mode, in: installation)
     let state = Confined(State())
     let thread = try await InterpreterThread.start(kind: mode.interpreterKind, name: name) {
       try PythonContext.hintingSubinterpreterImports(mode) {
-        try ContextSetup.prepare(blueprint)
+        try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
         let base = try ContextSetup.makeBaseGlobals(imports: blueprint.imports, preload: blueprint.preload.code)
         state.value.base = base
         state.value.baseVersion = blueprint.preload.version
@@ -100,14 +102,14 @@ public final class PythonContext: Sendable, CustomStringConvertible {
         if state.value.own == nil { throw PythonError.fetch() }
       }
     }
-    return PythonContext(thread: thread, mode: mode, name: name, state: state)
+    return PythonContext(thread: thread, mode: mode, name: name, policy: policy, state: state)
   }
 
   /// A context over the thread that runs the main interpreter, with `__main__` as namespace.
-  static func main(_ thread: InterpreterThread) async throws -> PythonContext {
+  static func main(_ thread: InterpreterThread, policy: CallPolicy) async throws -> PythonContext {
     let state = Confined(State())
     try await thread.perform { state.value.own = try PythonExecution.mainModuleNamespace() }
-    return PythonContext(thread: thread, mode: .worker, name: "main", state: state)
+    return PythonContext(thread: thread, mode: .worker, name: "main", policy: policy, state: state)
   }
 
   /// Throws ``PythonRuntimeError/Code/modeUnavailable`` when `installation` cannot run `mode`.
@@ -135,79 +137,116 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Evaluates a Python expression and returns its value.
   /// `locals` are variables visible to the expression only (the namespace is unchanged).
-  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
-    try await eval(expression, locals: locals, in: .own)
+  ///
+  /// Every call takes a `timeout`; without one the runtime's default applies (none unless
+  /// configured). When it passes, the call throws ``PythonRuntimeError/Code/timeout`` and the
+  /// running Python is interrupted; the context stays usable. Cancelling the calling task
+  /// interrupts it the same way.
+  public func eval(_ expression: String, locals: [String: PythonValue] = [:], timeout: Duration? = nil)
+    async throws -> PythonValue
+  {
+    try await eval(expression, locals: locals, in: .own, timeout: timeout)
   }
 
   /// Evaluates a Python expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
-    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
+    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type, timeout: Duration? = nil
   ) async throws -> T {
-    try await eval(expression, locals: locals, in: .own).decode(T.self)
+    try await eval(expression, locals: locals, in: .own, timeout: timeout).decode(T.self)
   }
 
   /// Executes Python statements in this context's namespace.
-  public func exec(_ code: String) async throws {
-    try await exec(code, in: .own)
+  public func exec(_ code: String, timeout: Duration? = nil) async throws {
+    try await exec(code, in: .own, timeout: timeout)
   }
 
   /// Calls `module.function(*args, **kwargs)`. `module` may be dotted (`os.path`), `builtins`,
-  /// or `__main__` for a function defined in this context by ``exec(_:)``.
+  /// or `__main__` for a function defined in this context by ``exec(_:timeout:)``.
   public func call(
     _ module: String, _ function: String, args: [PythonValue] = [],
-    kwargs: OrderedDictionary<String, PythonValue> = [:]
+    kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws -> PythonValue {
-    try await call(module, function, args: args, kwargs: kwargs, in: .own)
+    try await call(module, function, args: args, kwargs: kwargs, in: .own, timeout: timeout)
   }
 
   /// Runs `body` on the context's thread with direct access to Python objects. Objects made
   /// inside cannot leave the closure: they are not `Sendable`, and the result must be.
-  public func withPython<T: Sendable>(_ body: @escaping @Sendable (Python) throws -> T) async throws -> T {
-    try await withPython(in: .own, body)
+  public func withPython<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T)
+    async throws -> T
+  {
+    try await withPython(in: .own, timeout: timeout, body)
+  }
+
+  /// Interrupts the call running now (its caller gets the `KeyboardInterrupt` as a
+  /// ``PythonError``). A call stuck in a blocking C function cannot be interrupted: after the
+  /// runtime's grace period the context is taken out of service (a pool replaces it). Returns
+  /// false when no call is running.
+  @discardableResult
+  public func interrupt() -> Bool {
+    thread.interrupt(because: "interrupt() was called", grace: policy.grace)
   }
 
   /// Ends the interpreter on its thread after the calls already queued; later calls throw
   /// ``PythonRuntimeError/Code/closed``.
   public func close() async {
+    await close(deadline: nil)
+  }
+
+  /// Closes after the calls already queued, but answers those still queued at `deadline` with
+  /// ``PythonRuntimeError/Code/shuttingDown`` and interrupts the one running then.
+  func close(deadline: Duration?) async {
     // Drop our references on the thread, before the interpreter ends.
-    _ = try? await thread.perform { [state] in
-      state.value.own.map(Py_DecRef)
-      state.value.base.map(Py_DecRef)
-      state.value = State()
-    }
-    await thread.close()
+    thread.submit(
+      { [state] in
+        state.value.own.map(Py_DecRef)
+        state.value.base.map(Py_DecRef)
+        state.value = State()
+      }, reject: { _ in }, isRequest: false)
+    await thread.close(deadline: deadline, grace: policy.grace)
   }
 
   // MARK: Running code in any namespace
 
-  func eval(_ expression: String, locals: [String: PythonValue], in namespace: Namespace) async throws
-    -> PythonValue
+  func eval(_ expression: String, locals: [String: PythonValue], in namespace: Namespace, timeout: Duration?)
+    async throws -> PythonValue
   {
-    try await run(namespace) { globals in try PythonExecution.evaluate(expression, globals: globals, locals: locals) }
+    try await run(namespace, timeout: timeout, describing: "eval(\(PythonContext.excerpt(expression)))") { globals in
+      try PythonExecution.evaluate(expression, globals: globals, locals: locals)
+    }
   }
 
-  func exec(_ code: String, in namespace: Namespace) async throws {
-    try await run(namespace) { globals in try PythonExecution.execute(code, globals: globals) }
+  func exec(_ code: String, in namespace: Namespace, timeout: Duration?) async throws {
+    try await run(namespace, timeout: timeout, describing: "exec(\(PythonContext.excerpt(code)))") { globals in
+      try PythonExecution.execute(code, globals: globals)
+    }
   }
 
   func call(
     _ module: String, _ function: String, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>,
-    in namespace: Namespace
+    in namespace: Namespace, timeout: Duration?
   ) async throws -> PythonValue {
-    try await run(namespace) { globals in
+    try await run(namespace, timeout: timeout, describing: "call \(module).\(function)") { globals in
       try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
     }
   }
 
-  func withPython<T: Sendable>(in namespace: Namespace, _ body: @escaping @Sendable (Python) throws -> T)
-    async throws -> T
-  {
-    try await run(namespace) { [thread] globals in try body(Python(thread: thread, globals: globals)) }
+  func withPython<T: Sendable>(
+    in namespace: Namespace, timeout: Duration?, _ body: @escaping @Sendable (Python) throws -> T
+  ) async throws -> T {
+    try await run(namespace, timeout: timeout, describing: "withPython") { [thread] globals in
+      try body(Python(thread: thread, globals: globals))
+    }
+  }
+
+  /// The start of `code`, on one line, for error messages.
+  static func excerpt(_ code: String) -> String {
+    let line = code.split(whereSeparator: \.isNewline).joined(separator: "; ")
+    return line.count > 60 ? "\"\(line.prefix(57))...\"" : "\"\(line)\""
   }
 
   /// Binds each value as a global of the context's own namespace.
   func setGlobals(_ values: [String: PythonValue]) async throws {
-    try await run(.own) { globals in
+    try await run(.own, timeout: nil, describing: "prepareMain") { globals in
       for (name, value) in values {
         let object = try value.makePythonObject()
         defer { Py_DecRef(object) }
@@ -227,11 +266,15 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     }
   }
 
-  /// Runs `body` on the context's thread with the globals `namespace` names.
-  func run<T: Sendable>(_ namespace: Namespace, _ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T)
-    async throws -> T
-  {
-    try await thread.perform { [state, name, mode] in
+  /// Runs `body` on the context's thread with the globals `namespace` names, within `timeout`
+  /// (else the policy's default).
+  func run<T: Sendable>(
+    _ namespace: Namespace, timeout: Duration?, describing what: @autoclosure () -> String,
+    _ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T
+  ) async throws -> T {
+    try await thread.perform(
+      timeout: timeout ?? policy.defaultTimeout, grace: policy.grace, describing: what()
+    ) { [state, name, mode] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         switch namespace {
         case .own:
@@ -257,7 +300,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// `preload` (rebuilt first if the preload changed since the context was created).
   func openSession(preload: PreloadSnapshot) async throws -> Session {
     let session = Session()
-    try await thread.perform { [state, name, mode] in
+    try await thread.perform(timeout: policy.defaultTimeout, grace: policy.grace, describing: "a session's preload") {
+      [state, name, mode] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         session.globals.value = try PythonContext.copyBase(state, preload: preload, name: name)
       }
@@ -277,7 +321,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// Imports `module` now and binds it in the base globals (and so in every later session) and
   /// the own namespace. Throws the PythonError when the import fails.
   func addImport(_ module: String) async throws {
-    try await thread.perform { [state, mode] in
+    try await thread.perform(timeout: policy.defaultTimeout, grace: policy.grace, describing: "import \(module)") {
+      [state, mode] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         if let base = state.value.base { try ContextSetup.bindImport(module, in: base) }
         if let own = state.value.own { try ContextSetup.bindImport(module, in: own) }

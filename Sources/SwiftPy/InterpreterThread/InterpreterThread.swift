@@ -11,10 +11,15 @@ import Synchronization
 /// when the queue is empty, the thread releases the GIL so that Python threads started inside
 /// the interpreter, and other interpreters sharing the GIL, can run (decision 6).
 ///
-/// Callers wait for jobs through continuations rather than actor hops, so that a caller can be
-/// resumed (timeout, cancellation) while the thread is still busy in Python.
+/// Callers wait for jobs through once-only continuations rather than actor hops, so that a
+/// caller can be answered — timeout, cancellation, shutdown — while the thread is still busy in
+/// Python. The running job is then interrupted in its own interpreter (a pending call that
+/// raises `KeyboardInterrupt`, decision 10); if it does not return within a grace period (a
+/// blocking C call), the thread is abandoned: it takes no more work and ends its interpreter
+/// whenever the call returns.
 final class InterpreterThread: @unchecked Sendable {
-  /// A unit of work. `reject` is called instead of `run` when the thread can no longer run it.
+  /// A unit of work. `reject` answers its caller instead of `run` (never both: callers guard
+  /// with ``Answer``): when the thread cannot run it, or when it is interrupted.
   struct Job {
     let id: UInt64
     let run: () -> Void
@@ -35,8 +40,10 @@ final class InterpreterThread: @unchecked Sendable {
   private let condition = NSCondition()
   private var queue = Deque<Job>()
   private var state = State.starting
+  /// Why jobs are refused once the thread stops taking them.
+  private var refusal: PythonRuntimeError
   private var nextJobID: UInt64 = 0
-  private var runningJob: UInt64?
+  private var running: Job?
   private var guests = 0
   private var closeWaiters: [CheckedContinuation<Void, Never>] = []
   private var sleeping = false
@@ -44,6 +51,8 @@ final class InterpreterThread: @unchecked Sendable {
   private let pending = Atomic<Int>(0)
   /// Queued jobs that are callers' requests (statistics).
   private let pendingRequests = Atomic<Int>(0)
+  /// The id of the running job (0 when none), for the interrupt callback.
+  private let runningID = Atomic<UInt64>(0)
 
   /// Only touched on the thread.
   private var threadState: OpaquePointer?
@@ -54,6 +63,7 @@ final class InterpreterThread: @unchecked Sendable {
   private init(kind: InterpreterKind, name: String) {
     self.kind = kind
     self.name = name
+    self.refusal = PythonRuntimeError(.closed, "the interpreter of '\(name)' has been closed")
   }
 
   /// Starts the thread, creates its interpreter there and runs `setup` on it (attached).
@@ -80,15 +90,19 @@ final class InterpreterThread: @unchecked Sendable {
   var isCurrent: Bool { spy_current_thread() == Unmanaged.passUnretained(self).toOpaque() }
 
   /// True while a job is running (Python code may be executing).
-  var isBusy: Bool { condition.withLock { runningJob != nil } }
+  var isBusy: Bool { runningID.load(ordering: .relaxed) != 0 }
 
-  /// False once the thread has started closing; jobs submitted then are rejected.
+  /// False once the thread has started closing (or was abandoned); jobs submitted then are
+  /// refused.
   var isOpen: Bool { condition.withLock { state == .running || state == .starting } }
+
+  /// Callers' requests queued and not yet started.
+  var queuedRequests: Int { pendingRequests.load(ordering: .relaxed) }
 
   // MARK: Submitting work
 
-  /// Queues `run`; returns the job id, or nil when the thread is closed (then `reject` has
-  /// already been called).
+  /// Queues `run`; returns the job id, or nil when the thread is not taking work (then `reject`
+  /// has already been called).
   @discardableResult
   func submit(
     _ run: @escaping @Sendable () -> Void,
@@ -97,8 +111,9 @@ final class InterpreterThread: @unchecked Sendable {
   ) -> UInt64? {
     condition.lock()
     guard state == .running else {
+      let refusal = refusal
       condition.unlock()
-      reject(closedError)
+      reject(refusal)
       return nil
     }
     nextJobID &+= 1
@@ -111,43 +126,154 @@ final class InterpreterThread: @unchecked Sendable {
     return id
   }
 
-  /// Removes a job that has not started; returns it, or nil when it already ran or runs now.
-  func removeQueued(_ id: UInt64) -> Job? {
-    condition.withLock {
-      guard let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
-      pending.subtract(1, ordering: .relaxed)
-      if queue[index].isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
-      return queue.remove(at: index)
-    }
-  }
-
-  /// Callers' requests queued and not yet started.
-  var queuedRequests: Int { pendingRequests.load(ordering: .relaxed) }
-
-  /// The id of the job running now, if any.
-  var runningJobID: UInt64? { condition.withLock { runningJob } }
-
   /// Runs `body` on the thread with the interpreter attached and returns its result.
-  func perform<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  ///
+  /// The caller is answered at once when its task is cancelled (`CancellationError`) or after
+  /// `timeout` (``PythonRuntimeError/Code/timeout``): a queued job is removed without running;
+  /// a running one is interrupted, and the thread abandoned if it does not stop within `grace`.
+  func perform<T: Sendable>(
+    timeout: Duration? = nil, grace: Duration = .seconds(2), describing what: @autoclosure () -> String = "a call",
+    _ body: @escaping @Sendable () throws -> T
+  ) async throws -> T {
     if isCurrent {
       // The thread is busy running the caller: waiting for it would deadlock.
       throw PythonRuntimeError(
         .invalidArgument,
         "re-entrant call: code running on interpreter thread '\(name)' waited for that same thread")
     }
-    return try await withCheckedThrowingContinuation { continuation in
-      submit(
-        { continuation.resume(with: Result { try body() }) },
-        reject: { continuation.resume(throwing: $0) })
+    let answer = Answer<T>()
+    let description = timeout == nil ? "" : what()
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        guard answer.install(continuation) else { return }  // cancelled before it was queued
+        let id = submit(
+          { answer.resume(with: Result { try body() }) },
+          reject: { answer.resume(with: .failure($0)) })
+        guard let id else { return }
+        answer.queued(as: id)
+        if let timeout {
+          answer.startTimer(after: timeout) { [self] in
+            stop(
+              job: id, answer: answer, grace: grace,
+              error: PythonRuntimeError(
+                .timeout, "\(description) on '\(name)' did not finish within \(timeout) and was interrupted"))
+          }
+        }
+      }
+    } onCancel: {
+      guard let id = answer.cancel() else { return }
+      stop(job: id, answer: answer, grace: grace, error: nil)
     }
   }
+
+  /// Answers `answer` with `error` (or `CancellationError`), then removes its job if queued or
+  /// interrupts it if running.
+  private func stop<T>(job id: UInt64, answer: Answer<T>, grace: Duration, error: PythonRuntimeError?) {
+    if let error { answer.resume(with: .failure(error)) } else { answer.resume(with: .failure(CancellationError())) }
+    if removeQueued(id) { return }
+    interrupt(job: id, because: error?.message ?? "the calling task was cancelled", grace: grace)
+  }
+
+  /// Removes a job that has not started; false when it already ran or runs now.
+  private func removeQueued(_ id: UInt64) -> Bool {
+    condition.withLock {
+      guard let index = queue.firstIndex(where: { $0.id == id }) else { return false }
+      pending.subtract(1, ordering: .relaxed)
+      if queue[index].isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
+      queue.remove(at: index)
+      return true
+    }
+  }
+
+  // MARK: Interrupting
+
+  /// Interrupts the running job (`job`, or whichever runs now): its caller is answered with
+  /// `error` if given, `KeyboardInterrupt` is raised in it at the next bytecode boundary, and if
+  /// it is still running after `grace` — a blocking C call — the thread is abandoned. Returns
+  /// false when nothing (or another job) is running.
+  @discardableResult
+  func interrupt(
+    job: UInt64? = nil, because reason: String, answering error: PythonRuntimeError? = nil,
+    grace: Duration = .seconds(2)
+  ) -> Bool {
+    let target: Job? = condition.withLock {
+      guard let running, job == nil || running.id == job else { return nil }
+      return running
+    }
+    guard let target else { return false }
+    if let error { target.reject(error) }
+    sendInterrupt(to: target.id, reason: reason)
+    Task.detached { [self] in
+      // Python code may swallow one KeyboardInterrupt: repeat it until the grace runs out.
+      let clock = ContinuousClock()
+      let deadline = clock.now + grace
+      while clock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(50))
+        guard runningID.load(ordering: .acquiring) == target.id else { return }
+        sendInterrupt(to: target.id, reason: reason)
+      }
+      if runningID.load(ordering: .acquiring) == target.id {
+        abandon(
+          PythonRuntimeError(
+            .closed,
+            "'\(name)' was taken out of service: a call did not return within \(grace) of being interrupted "
+              + "(\(reason)); a blocking C call cannot be interrupted"))
+      }
+    }
+    return true
+  }
+
+  /// Schedules a pending call in this interpreter that raises `KeyboardInterrupt` if job `id`
+  /// is still the one running when the eval loop gets to it — never in a later job.
+  private func sendInterrupt(to id: UInt64, reason: String) {
+    guard let interpreterState else { return }
+    let ticket = Unmanaged.passRetained(InterruptTicket(thread: self, job: id, reason: reason))
+    if spy_add_pending_call(interpreterState, interruptCallback, ticket.toOpaque()) != 0 {
+      ticket.release()  // the queue is full; the next repeat tries again
+    }
+  }
+
+  fileprivate final class InterruptTicket {
+    let thread: InterpreterThread
+    let job: UInt64
+    let reason: String
+    init(thread: InterpreterThread, job: UInt64, reason: String) {
+      self.thread = thread
+      self.job = job
+      self.reason = reason
+    }
+  }
+
+  /// Stops taking work at once: queued jobs are refused with `error`, and the interpreter is
+  /// ended on its thread as soon as the running job returns (never, if it never does).
+  func abandon(_ error: PythonRuntimeError) {
+    condition.lock()
+    guard state == .running || state == .closing else {
+      condition.unlock()
+      return
+    }
+    state = .closing
+    refusal = error
+    let leftovers = queue
+    queue.removeAll()
+    pending.store(0, ordering: .relaxed)
+    pendingRequests.store(0, ordering: .relaxed)
+    let waiters = closeWaiters
+    closeWaiters.removeAll()
+    condition.broadcast()
+    condition.unlock()
+    for job in leftovers { job.reject(error) }
+    for waiter in waiters { waiter.resume() }  // nobody waits for a thread that may never return
+  }
+
+  // MARK: Guests and closing
 
   /// Runs `body` on a new OS thread with a new thread state of this interpreter, leaving the
   /// interpreter's own thread free (CPython's `call_in_thread`). The interpreter is not ended
   /// while such a guest runs.
   func performOnNewThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try condition.withLock {
-      guard state == .running else { throw closedError }
+      guard state == .running else { throw refusal }
       guests += 1
     }
     return try await withCheckedThrowingContinuation { continuation in
@@ -169,9 +295,12 @@ final class InterpreterThread: @unchecked Sendable {
     }
   }
 
-  /// Lets queued jobs finish, then ends the interpreter on its thread and stops the thread.
-  /// Jobs submitted after this call are rejected. Returns when the interpreter has ended.
-  func close() async {
+  /// Stops taking work, lets queued jobs finish, then ends the interpreter on its thread.
+  /// With a `deadline`, jobs still queued then are refused with ``PythonRuntimeError/Code/shuttingDown``
+  /// and the running one is interrupted (and abandoned after `grace`). Returns when the
+  /// interpreter has ended or the thread was abandoned.
+  func close(deadline: Duration? = nil, grace: Duration = .seconds(2)) async {
+    let shutdown = PythonRuntimeError(.shuttingDown, "'\(name)' is shutting down")
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
       condition.lock()
       switch state {
@@ -185,16 +314,30 @@ final class InterpreterThread: @unchecked Sendable {
           done.resume()
           return
         }
-        state = .closing
+        if state != .closing {
+          state = .closing
+          refusal = deadline == nil ? refusal : shutdown
+        }
         closeWaiters.append(done)
         condition.broadcast()
         condition.unlock()
+        guard let deadline else { return }
+        Task.detached { [self] in
+          try? await Task.sleep(for: deadline)
+          let leftovers: [Job] = condition.withLock {
+            guard state == .closing else { return [] }
+            defer {
+              queue.removeAll()
+              pending.store(0, ordering: .relaxed)
+              pendingRequests.store(0, ordering: .relaxed)
+            }
+            return Array(queue)
+          }
+          for job in leftovers { job.reject(shutdown) }
+          interrupt(because: "the runtime is shutting down", answering: shutdown, grace: grace)
+        }
       }
     }
-  }
-
-  private var closedError: PythonRuntimeError {
-    PythonRuntimeError(.closed, "the interpreter of '\(name)' has been closed")
   }
 
   // MARK: The thread
@@ -256,14 +399,18 @@ final class InterpreterThread: @unchecked Sendable {
       }
       pending.subtract(1, ordering: .relaxed)
       if job.isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
-      runningJob = job.id
+      running = job
+      runningID.store(job.id, ordering: .releasing)
       condition.unlock()
       if !attached {
         PyEval_RestoreThread(threadState)
         attached = true
       }
       job.run()
-      condition.withLock { runningJob = nil }
+      condition.withLock {
+        running = nil
+        runningID.store(0, ordering: .releasing)
+      }
     }
     if kind == .main { return }  // never reached: the main thread is never closed
     // Guest threads (performOnNewThread) must finish first; they need the GIL to do so.
@@ -276,13 +423,20 @@ final class InterpreterThread: @unchecked Sendable {
       }
     }
     PyEval_RestoreThread(threadState)
-    kind.end(threadState!)
+    if let survivors = PythonThreads.joinOrReport(kind: kind, name: name) {
+      // Ending the interpreter under a live Python thread would crash or hang CPython: leave
+      // it running, detached, and say so.
+      FileHandle.standardError.write(Data("swiftpy: \(survivors)\n".utf8))
+      _ = PyEval_SaveThread()
+    } else {
+      kind.end(threadState!)
+    }
     threadState = nil
     interpreterState = nil
     finish()
   }
 
-  /// Marks the thread closed, rejects anything still queued and wakes `close()` callers.
+  /// Marks the thread closed, refuses anything still queued and wakes `close()` callers.
   private func finish() {
     condition.lock()
     state = .closed
@@ -292,11 +446,25 @@ final class InterpreterThread: @unchecked Sendable {
     pendingRequests.store(0, ordering: .relaxed)
     let waiters = closeWaiters
     closeWaiters.removeAll()
+    let refusal = refusal
     condition.unlock()
     spy_set_current_thread(nil)
-    for job in leftovers { job.reject(closedError) }
+    for job in leftovers { job.reject(refusal) }
     for waiter in waiters { waiter.resume() }
   }
+
+  /// The interrupt callback's check: `job` is what this thread runs now.
+  fileprivate func isRunning(job: UInt64) -> Bool {
+    isCurrent && runningID.load(ordering: .acquiring) == job
+  }
+}
+
+/// Runs in the interpreter's eval loop (GIL held) when a pending call comes due.
+private let interruptCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { raw in
+  let ticket = Unmanaged<InterpreterThread.InterruptTicket>.fromOpaque(raw!).takeRetainedValue()
+  guard ticket.thread.isRunning(job: ticket.job) else { return 0 }  // that job has ended
+  PyErr_SetString(spy_objects().pointee.KeyboardInterrupt, "interrupted by SwiftPy: \(ticket.reason)")
+  return -1
 }
 
 extension NSCondition {

@@ -30,17 +30,17 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
 
   /// Runs source code in `__main__`. With `dedent`, common leading indentation is removed first
   /// so that indented literals work (`"""\n    print('spam!')\n"""`).
-  public func exec(_ code: String, dedent: Bool = true) async throws(InterpreterError) {
-    try await translate { try await context.exec(dedent ? Interpreter.dedent(code) : code) }
+  public func exec(_ code: String, dedent: Bool = true, timeout: Duration? = nil) async throws(InterpreterError) {
+    try await translate { try await context.exec(dedent ? Interpreter.dedent(code) : code, timeout: timeout) }
   }
 
   /// Calls `module.function(*args, **kwargs)` in this interpreter and returns the result.
   /// `module` `"__main__"` finds functions defined by ``exec(_:dedent:)``.
   public func call(
     _ module: String, _ function: String, args: [PythonValue] = [],
-    kwargs: OrderedDictionary<String, PythonValue> = [:]
+    kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws(InterpreterError) -> PythonValue {
-    try await translate { try await context.call(module, function, args: args, kwargs: kwargs) }
+    try await translate { try await context.call(module, function, args: args, kwargs: kwargs, timeout: timeout) }
   }
 
   /// Starts the call on a new OS thread of this interpreter and returns at once; await the
@@ -85,6 +85,10 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
       throw .notShareable(error.message)
     } catch let error as PythonRuntimeError where error.code == .closed {
       throw .notFound(id: id)
+    } catch let error as PythonRuntimeError where error.code == .timeout {
+      throw .timeout(error.message)
+    } catch is CancellationError {
+      throw .cancelled
     } catch {
       throw .failed(String(describing: error))
     }

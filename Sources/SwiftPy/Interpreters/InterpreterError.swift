@@ -6,6 +6,10 @@ public enum InterpreterError: Error, Sendable, Equatable, CustomStringConvertibl
   case executionFailed(excinfo: ExceptionSnapshot)
   /// `NotShareableError`: a value cannot be sent between interpreters.
   case notShareable(String)
+  /// The call did not finish within its timeout and was interrupted (SwiftPy's addition).
+  case timeout(String)
+  /// The calling task was cancelled; the running code was interrupted (SwiftPy's addition).
+  case cancelled
   /// `InterpreterError`: anything else (creating an interpreter failed, closing the main one…).
   case failed(String)
 
@@ -14,6 +18,8 @@ public enum InterpreterError: Error, Sendable, Equatable, CustomStringConvertibl
     case .notFound(let id): "interpreter \(id) not found (it has been closed)"
     case .executionFailed(let excinfo): "execution failed: \(excinfo.type): \(excinfo.msg)"
     case .notShareable(let message): "not shareable: \(message)"
+    case .timeout(let message): message
+    case .cancelled: "the call was cancelled"
     case .failed(let message): message
     }
   }

@@ -7,25 +7,29 @@ public final class Interpreters: Sendable {
   public let main: Interpreter
   private let installation: PythonInstallation
   private let blueprint: ContextBlueprint
+  private let policy: CallPolicy
   private let runtime: Int
   private let created = Mutex<[Interpreter]>([])
   private static let serials = Atomic<Int>(0)
 
-  private init(process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, main: Interpreter) {
+  private init(
+    process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, policy: CallPolicy, main: Interpreter
+  ) {
     self.installation = process.installation
     self.blueprint = blueprint
+    self.policy = policy
     self.runtime = runtime
     self.main = main
   }
 
   /// `blueprint` prepares created interpreters: like CPython's, they get no preload or
   /// imports, only the installation's paths.
-  static func start(process: PythonProcess, runtime: Int, blueprint: ContextBlueprint) async throws
-    -> Interpreters
+  static func start(process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, policy: CallPolicy)
+    async throws -> Interpreters
   {
-    let main = try await PythonContext.main(process.main)
+    let main = try await PythonContext.main(process.main, policy: policy)
     return Interpreters(
-      process: process, runtime: runtime, blueprint: blueprint,
+      process: process, runtime: runtime, blueprint: blueprint, policy: policy,
       main: Interpreter(context: main, whence: "runtime init", isMain: true))
   }
 
@@ -37,7 +41,7 @@ public final class Interpreters: Sendable {
     do {
       context = try await PythonContext.start(
         mode: isolated ? .ownGIL : .subinterp, installation: installation, blueprint: blueprint,
-        name: "rt\(runtime)-interp\(serial)", namespace: .mainModule)
+        name: "rt\(runtime)-interp\(serial)", policy: policy, namespace: .mainModule)
     } catch {
       throw .failed("cannot create an interpreter: \(error)")
     }
@@ -59,12 +63,14 @@ public final class Interpreters: Sendable {
   /// interpreter (Swift's own).
   public static var currentID: Int64? { InterpreterThread.current?.interpreterID }
 
-  /// Closes every interpreter created through this API.
-  func closeAll() async {
+  /// Closes every interpreter created through this API (see ``PythonRuntime/shutdown(deadline:)``).
+  func closeAll(deadline: Duration? = nil) async {
     let all = created.withLock { list in
       defer { list.removeAll() }
       return list
     }
-    for interpreter in all { try? await interpreter.close() }
+    await withTaskGroup(of: Void.self) { group in
+      for interpreter in all { group.addTask { await interpreter.context.close(deadline: deadline) } }
+    }
   }
 }

@@ -43,33 +43,40 @@ public final class PythonLease: Sendable, CustomStringConvertible {
   public var description: String { "PythonLease(\(context.name) of pool \(pool)\(isBound ? "" : ", unbound"))" }
 
   /// Evaluates an expression in the lease's namespace.
-  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
-    try await checked { try await context.eval(expression, locals: locals, in: .session(session)) }
+  /// Every call takes a `timeout` (else the runtime's default), as on ``PythonContext``.
+  public func eval(_ expression: String, locals: [String: PythonValue] = [:], timeout: Duration? = nil)
+    async throws -> PythonValue
+  {
+    try await checked { try await context.eval(expression, locals: locals, in: .session(session), timeout: timeout) }
   }
 
   /// Evaluates an expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
-    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
+    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type, timeout: Duration? = nil
   ) async throws -> T {
-    try await eval(expression, locals: locals).decode(T.self)
+    try await eval(expression, locals: locals, timeout: timeout).decode(T.self)
   }
 
   /// Executes statements in the lease's namespace; what they define stays for later calls.
-  public func exec(_ code: String) async throws {
-    try await checked { try await context.exec(code, in: .session(session)) }
+  public func exec(_ code: String, timeout: Duration? = nil) async throws {
+    try await checked { try await context.exec(code, in: .session(session), timeout: timeout) }
   }
 
   /// Calls `module.function(*args, **kwargs)`; `__main__` finds functions the lease defined.
   public func call(
     _ module: String, _ function: String, args: [PythonValue] = [],
-    kwargs: OrderedDictionary<String, PythonValue> = [:]
+    kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws -> PythonValue {
-    try await checked { try await context.call(module, function, args: args, kwargs: kwargs, in: .session(session)) }
+    try await checked {
+      try await context.call(module, function, args: args, kwargs: kwargs, in: .session(session), timeout: timeout)
+    }
   }
 
   /// Direct object access with the lease's namespace as globals.
-  public func withPython<T: Sendable>(_ body: @escaping @Sendable (Python) throws -> T) async throws -> T {
-    try await checked { try await context.withPython(in: .session(session), body) }
+  public func withPython<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T)
+    async throws -> T
+  {
+    try await checked { try await context.withPython(in: .session(session), timeout: timeout, body) }
   }
 
   /// Ends the lease: the namespace is dropped and the context returns to the pool.

@@ -9,6 +9,8 @@ import Synchronization
 public final class PythonPool: Sendable, CustomStringConvertible {
   public let name: String
   public let mode: PythonContext.Mode
+  /// True when the pool's contexts run under the sandbox audit hook.
+  public let sandbox: Bool
 
   private struct Slot {
     var context: PythonContext
@@ -19,18 +21,21 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   }
 
   private let installation: PythonInstallation
+  private let policy: CallPolicy
   private let blueprint: @Sendable () -> ContextBlueprint
   private let slots: Mutex<[Slot]>
   private let isStopped = Atomic<Bool>(false)
   private let replacements = Atomic<Int>(0)
 
   private init(
-    name: String, mode: PythonContext.Mode, installation: PythonInstallation,
+    name: String, mode: PythonContext.Mode, sandbox: Bool, installation: PythonInstallation, policy: CallPolicy,
     blueprint: @escaping @Sendable () -> ContextBlueprint, contexts: [PythonContext]
   ) {
     self.name = name
     self.mode = mode
+    self.sandbox = sandbox
     self.installation = installation
+    self.policy = policy
     self.blueprint = blueprint
     self.slots = Mutex(contexts.map { Slot(context: $0) })
   }
@@ -38,9 +43,14 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   /// Starts `size` contexts at once. If one fails, those already started are closed and the
   /// error is thrown. `blueprint` is asked anew for every context, replacements included.
   static func start(
-    name: String, size: Int, mode: PythonContext.Mode, installation: PythonInstallation,
-    threadPrefix: String, blueprint: @escaping @Sendable () -> ContextBlueprint
+    name: String, size: Int, mode: PythonContext.Mode, sandbox: Bool, installation: PythonInstallation,
+    policy: CallPolicy, threadPrefix: String, blueprint general: @escaping @Sendable () -> ContextBlueprint
   ) async throws -> PythonPool {
+    let blueprint: @Sendable () -> ContextBlueprint = {
+      var blueprint = general()
+      blueprint.sandbox = sandbox
+      return blueprint
+    }
     guard size > 0 else {
       throw PythonRuntimeError(.invalidArgument, "pool '\(name)' needs at least one context, not \(size)")
     }
@@ -57,7 +67,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
             (
               index,
               try await PythonContext.start(
-                mode: mode, installation: installation, blueprint: plan, name: "\(threadPrefix)-\(index)")
+                mode: mode, installation: installation, blueprint: plan, name: "\(threadPrefix)-\(index)",
+                policy: policy)
             )
           }
         }
@@ -74,7 +85,9 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       throw failure
     }
     let contexts = started.sorted { $0.0 < $1.0 }.map(\.1)
-    return PythonPool(name: name, mode: mode, installation: installation, blueprint: blueprint, contexts: contexts)
+    return PythonPool(
+      name: name, mode: mode, sandbox: sandbox, installation: installation, policy: policy, blueprint: blueprint,
+      contexts: contexts)
   }
 
   /// The pool's contexts, in order.
@@ -212,11 +225,12 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     let dead = slots[index].context
     let serial = replacements.wrappingAdd(1, ordering: .relaxed).newValue
     let name = "\(dead.name)r\(serial)"
-    slots[index].replacement = Task { [mode, installation, blueprint] in
+    slots[index].replacement = Task { [mode, installation, blueprint, policy] in
       var fresh: PythonContext?
       var failure: (any Error)?
       do {
-        fresh = try await PythonContext.start(mode: mode, installation: installation, blueprint: blueprint(), name: name)
+        fresh = try await PythonContext.start(
+          mode: mode, installation: installation, blueprint: blueprint(), name: name, policy: policy)
       } catch {
         failure = error
       }
@@ -238,13 +252,15 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     if isStopped.load(ordering: .acquiring) { throw PythonPoolError.poolNotFound(name) }
   }
 
-  /// Closes every context (after the calls already queued on it).
-  func stop() async {
+  /// Closes every context after the calls already queued on it — or, with a `deadline`,
+  /// answers what is still queued then with ``PythonRuntimeError/Code/shuttingDown`` and
+  /// interrupts what is running.
+  func stop(deadline: Duration? = nil) async {
     isStopped.store(true, ordering: .releasing)
     let (contexts, pending) = slots.withLock { ($0.map(\.context), $0.compactMap(\.replacement)) }
     for task in pending { await task.value }
     await withTaskGroup(of: Void.self) { group in
-      for context in contexts { group.addTask { await context.close() } }
+      for context in contexts { group.addTask { await context.close(deadline: deadline) } }
     }
   }
 }

@@ -20,44 +20,51 @@ public struct PythonCall: Sendable {
 extension PythonRuntime {
   /// Evaluates an expression: in the bound lease's namespace inside `withContext { }`,
   /// else in a fresh namespace on the default pool.
-  public func eval(_ expression: String, locals: [String: PythonValue] = [:]) async throws -> PythonValue {
-    if let lease = boundLease { return try await lease.eval(expression, locals: locals) }
+  ///
+  /// Every call takes a `timeout` (else ``Configuration/defaultTimeout``): when it passes, the
+  /// call throws ``PythonRuntimeError/Code/timeout`` and the Python it runs is interrupted.
+  public func eval(_ expression: String, locals: [String: PythonValue] = [:], timeout: Duration? = nil)
+    async throws -> PythonValue
+  {
+    if let lease = boundLease { return try await lease.eval(expression, locals: locals, timeout: timeout) }
     return try await oneShotContext(pool: "default").eval(
-      expression, locals: locals, in: .fresh(preload.snapshot))
+      expression, locals: locals, in: .fresh(preload.snapshot), timeout: timeout)
   }
 
   /// Evaluates an expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
-    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type
+    _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type, timeout: Duration? = nil
   ) async throws -> T {
-    try await eval(expression, locals: locals).decode(T.self)
+    try await eval(expression, locals: locals, timeout: timeout).decode(T.self)
   }
 
   /// Executes statements: in the bound lease's namespace, else in a fresh namespace (nothing
   /// they define outlives the call).
-  public func exec(_ code: String) async throws {
-    if let lease = boundLease { return try await lease.exec(code) }
-    try await oneShotContext(pool: "default").exec(code, in: .fresh(preload.snapshot))
+  public func exec(_ code: String, timeout: Duration? = nil) async throws {
+    if let lease = boundLease { return try await lease.exec(code, timeout: timeout) }
+    try await oneShotContext(pool: "default").exec(code, in: .fresh(preload.snapshot), timeout: timeout)
   }
 
   /// Calls `module.function(*args, **kwargs)` on the pool ``lookupPool(module:function:)``
   /// names — or on the bound lease when it belongs to that pool.
   public func call(
     _ module: String, _ function: String, args: [PythonValue] = [],
-    kwargs: OrderedDictionary<String, PythonValue> = [:]
+    kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws -> PythonValue {
     let pool = lookupPool(module: module, function: function)
     if let lease = boundLease, lease.pool == pool {
-      return try await lease.call(module, function, args: args, kwargs: kwargs)
+      return try await lease.call(module, function, args: args, kwargs: kwargs, timeout: timeout)
     }
     return try await oneShotContext(pool: pool).call(
-      module, function, args: args, kwargs: kwargs, in: .fresh(preload.snapshot))
+      module, function, args: args, kwargs: kwargs, in: .fresh(preload.snapshot), timeout: timeout)
   }
 
   /// Runs `calls` across the contexts of `pool` at once — call *i* on context *i* mod size —
   /// and returns their results in order. If any call fails, the first failure (in order) is
   /// thrown after all have finished.
-  public func parallel(_ calls: [PythonCall], pool: String = "default") async throws -> [PythonValue] {
+  public func parallel(_ calls: [PythonCall], pool: String = "default", timeout: Duration? = nil) async throws
+    -> [PythonValue]
+  {
     try checkRunning()
     let contexts = try self.pool(named: pool).contexts
     let preload = preload.snapshot
@@ -66,7 +73,8 @@ extension PythonRuntime {
         let context = contexts[index % contexts.count]
         group.addTask {
           let result = await Result {
-            try await context.call(call.module, call.function, args: call.args, kwargs: call.kwargs, in: .fresh(preload))
+            try await context.call(
+              call.module, call.function, args: call.args, kwargs: call.kwargs, in: .fresh(preload), timeout: timeout)
           }
           return (index, result)
         }

@@ -3,13 +3,17 @@ extension PythonRuntime {
 
   /// Starts a named pool of `size` contexts (erlang_python's `start_pool`). Each pool has its
   /// own mode: a `.worker` pool can import extensions that refuse sub-interpreters (numpy).
+  /// With `sandbox`, its contexts refuse running programs, fork/exec, `os.kill` and ctypes
+  /// (PermissionError, from an audit hook).
   @discardableResult
-  public func startPool(_ name: String, size: Int, mode: PythonContext.Mode? = nil) async throws -> PythonPool {
+  public func startPool(_ name: String, size: Int, mode: PythonContext.Mode? = nil, sandbox: Bool = false)
+    async throws -> PythonPool
+  {
     try checkRunning()
     guard directory.pools.withLock({ $0[name] == nil }) else { throw PythonPoolError.poolExists(name) }
     let pool = try await PythonPool.start(
-      name: name, size: size, mode: mode ?? PythonRuntime.defaultMode(for: installation), installation: installation,
-      threadPrefix: "rt\(serial)-\(name)", blueprint: { [self] in blueprint })
+      name: name, size: size, mode: mode ?? PythonRuntime.defaultMode(for: installation), sandbox: sandbox,
+      installation: installation, policy: policy, threadPrefix: "rt\(serial)-\(name)", blueprint: { [self] in blueprint })
     let raced = directory.pools.withLock { pools in
       if pools[name] != nil { return true }
       pools[name] = pool

@@ -29,16 +29,24 @@ public final class PythonRuntime: Sendable {
     public var preload: String?
     public var paths: [String]
     public var imports: [String]
+    /// The timeout of calls made without one; nil (the default) means none.
+    public var defaultTimeout: Duration?
+    /// How long an interrupted call (timeout, cancellation, shutdown) gets to return before its
+    /// context is taken out of service and replaced: a blocking C call cannot be interrupted.
+    public var interruptGrace: Duration
 
     public init(
       python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
-      paths: [String] = [], imports: [String] = []
+      paths: [String] = [], imports: [String] = [], defaultTimeout: Duration? = nil,
+      interruptGrace: Duration = .seconds(2)
     ) {
       self.python = python
       self.defaultPool = defaultPool
       self.preload = preload
       self.paths = paths
       self.imports = imports
+      self.defaultTimeout = defaultTimeout
+      self.interruptGrace = interruptGrace
     }
   }
 
@@ -48,10 +56,14 @@ public final class PythonRuntime: Sendable {
     public var size: Int?
     /// nil means ownGIL where the installation supports it, else worker.
     public var mode: PythonContext.Mode?
+    /// Run the pool's contexts under the sandbox audit hook: running programs, fork/exec,
+    /// `os.kill` and ctypes raise PermissionError.
+    public var sandbox: Bool
 
-    public init(size: Int? = nil, mode: PythonContext.Mode? = nil) {
+    public init(size: Int? = nil, mode: PythonContext.Mode? = nil, sandbox: Bool = false) {
       self.size = size
       self.mode = mode
+      self.sandbox = sandbox
     }
   }
 
@@ -70,6 +82,7 @@ public final class PythonRuntime: Sendable {
   public let imports: PythonImports
 
   let process: PythonProcess
+  let policy: CallPolicy
   let serial: Int
   let directory: Directory
   let routing = Mutex(RoutingTable())
@@ -89,13 +102,14 @@ public final class PythonRuntime: Sendable {
   }
 
   private init(
-    discovery: DiscoveryReport, process: PythonProcess, serial: Int, directory: Directory,
+    discovery: DiscoveryReport, process: PythonProcess, policy: CallPolicy, serial: Int, directory: Directory,
     preload: PythonPreload, paths: PythonPaths, imports: PythonImports, defaultPool: PythonPool,
     interpreters: Interpreters
   ) {
     self.discovery = discovery
     self.installation = discovery.installation
     self.process = process
+    self.policy = policy
     self.serial = serial
     self.directory = directory
     self.preload = preload
@@ -119,20 +133,21 @@ public final class PythonRuntime: Sendable {
     let blueprint = blueprintMaker(installation, preload, paths, imports)
     let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
+    let policy = CallPolicy(defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace)
     let pool = try await PythonPool.start(
-      name: "default", size: size, mode: mode, installation: installation, threadPrefix: "rt\(serial)-default",
-      blueprint: blueprint)
+      name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox, installation: installation,
+      policy: policy, threadPrefix: "rt\(serial)-default", blueprint: blueprint)
     directory.pools.withLock { $0["default"] = pool }
     let interpreters: Interpreters
     do {
       interpreters = try await Interpreters.start(
-        process: process, runtime: serial, blueprint: ContextBlueprint(installation))
+        process: process, runtime: serial, blueprint: ContextBlueprint(installation), policy: policy)
     } catch {
       await pool.stop()
       throw error
     }
     return PythonRuntime(
-      discovery: discovery, process: process, serial: serial, directory: directory, preload: preload,
+      discovery: discovery, process: process, policy: policy, serial: serial, directory: directory, preload: preload,
       paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
   }
 
@@ -171,7 +186,7 @@ public final class PythonRuntime: Sendable {
     let serial = directory.contextSerials.wrappingAdd(1, ordering: .relaxed).newValue
     let context = try await PythonContext.start(
       mode: mode ?? PythonRuntime.defaultMode(for: installation), installation: installation,
-      blueprint: blueprint, name: "rt\(self.serial)-ctx\(serial)")
+      blueprint: blueprint, name: "rt\(self.serial)-ctx\(serial)", policy: policy)
     directory.standalone.withLock { contexts in
       contexts.removeAll { !$0.isOpen }
       contexts.append(context)
@@ -181,9 +196,12 @@ public final class PythonRuntime: Sendable {
 
   // MARK: Shutdown
 
-  /// Stops taking calls, lets queued calls finish, and ends every interpreter this runtime
-  /// started, each on its own thread. Other runtimes in the process are unaffected.
-  public func shutdown() async {
+  /// Stops taking calls, lets the calls in flight finish until `deadline`, then interrupts the
+  /// rest, and ends every interpreter this runtime started, each on its own thread. Every caller
+  /// gets its result or a ``PythonRuntimeError/Code/shuttingDown`` error; none waits forever.
+  /// A call stuck in a blocking C function is abandoned after the interrupt grace: its thread
+  /// ends its interpreter when the call returns. Other runtimes in the process are unaffected.
+  public func shutdown(deadline: Duration = .seconds(10)) async {
     guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
     let pools = directory.pools.withLock { pools in
       defer { pools.removeAll() }
@@ -194,11 +212,15 @@ public final class PythonRuntime: Sendable {
       return contexts
     }
     await withTaskGroup(of: Void.self) { group in
-      for pool in pools { group.addTask { await pool.stop() } }
-      group.addTask { await self.interpreters.closeAll() }
-      for context in standalone { group.addTask { await context.close() } }
+      for pool in pools { group.addTask { await pool.stop(deadline: deadline) } }
+      group.addTask { await self.interpreters.closeAll(deadline: deadline) }
+      for context in standalone { group.addTask { await context.close(deadline: deadline) } }
     }
   }
+
+  /// Interrupts the call running on `context` (see ``PythonContext/interrupt()``).
+  @discardableResult
+  public func interrupt(_ context: PythonContext) -> Bool { context.interrupt() }
 
   func checkRunning() throws {
     guard !isShutDown.load(ordering: .acquiring) else {

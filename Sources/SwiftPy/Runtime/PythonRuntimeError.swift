@@ -20,8 +20,10 @@ public struct PythonRuntimeError: Error, Sendable, Equatable, CustomStringConver
     case interpreterCreationFailed
     /// The context or interpreter was closed (or its thread ended) before the call.
     case closed
-    /// The runtime is shutting down or was shut down.
+    /// The runtime is shutting down or was shut down; the call did not run, or was interrupted.
     case shuttingDown
+    /// The call did not finish within its timeout; the Python it was running was interrupted.
+    case timeout
     /// An argument given to SwiftPy was invalid (for example a NUL byte in a module name).
     case invalidArgument
   }

@@ -10,6 +10,8 @@ public struct PythonConversionError: Error, Sendable, Equatable, CustomStringCon
     case nestingTooDeep
     /// A `str` holds lone surrogates, which a Swift `String` cannot represent.
     case invalidString
+    /// The value is bigger than ``PythonValue/maximumResultSize``.
+    case tooLarge
     /// Python refused to build the object (an unhashable dict key or set element, say).
     case rejectedByPython
   }

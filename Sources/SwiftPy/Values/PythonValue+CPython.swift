@@ -1,5 +1,6 @@
 import CPythonShim
 import OrderedCollections
+import Synchronization
 
 // Conversions between PythonValue and CPython objects. They run on an interpreter thread with
 // its thread state attached, and never run Python code (no __str__, no __iter__ of user
@@ -9,6 +10,16 @@ extension PythonValue {
   /// Containers nested deeper than this are refused in both directions: a cyclic or
   /// pathological structure becomes an error instead of a stack overflow.
   public static let maximumDepth = 1_000
+
+  /// The largest value, counted as the bytes of its strings and bytes plus 8 per item, that
+  /// may cross from Python to Swift (default 64 MiB, for the whole process). A bigger result
+  /// is a ``PythonConversionError`` rather than a memory spike; raise it if you mean to move
+  /// big data this way.
+  public static var maximumResultSize: Int {
+    get { resultSizeLimit.load(ordering: .relaxed) }
+    set { resultSizeLimit.store(newValue, ordering: .relaxed) }
+  }
+  private static let resultSizeLimit = Atomic<Int>(64 << 20)
 
   /// A new reference to a Python object equal to `self`. `hashable` asks for the hashable
   /// form (a `frozenset` for `.set`) because the object will be a dict key or set element.
@@ -97,10 +108,18 @@ extension PythonValue {
   }
 
   /// Copies a Python object (borrowed) into a PythonValue.
-  init(pythonObject object: OpaquePointer, depth: Int = 0) throws(PythonConversionError) {
+  init(pythonObject object: OpaquePointer) throws(PythonConversionError) {
+    var budget = PythonValue.maximumResultSize
+    try self.init(pythonObject: object, depth: 0, budget: &budget)
+  }
+
+  /// `budget` is what may still be copied; every level charges its size to it.
+  private init(pythonObject object: OpaquePointer, depth: Int, budget: inout Int) throws(PythonConversionError) {
     guard depth < PythonValue.maximumDepth else {
       throw PythonValue.tooDeep(PythonError.qualifiedTypeName(of: object))
     }
+    budget -= 8
+    if budget < 0 { throw PythonValue.tooLarge(PythonError.qualifiedTypeName(of: object)) }
     let type = spy_type(object)
     if object == spy_objects().pointee.None {
       self = .none
@@ -128,18 +147,22 @@ extension PythonValue {
           .invalidString, pythonType: "str",
           "a Python str holds lone surrogates (e.g. '\\ud800'), which a Swift String cannot represent")
       }
+      budget -= size
+      if budget < 0 { throw PythonValue.tooLarge("str") }
       self = .string(String(decoding: UnsafeRawBufferPointer(start: utf8, count: size), as: UTF8.self))
     } else if spy_has_flag(object, UInt(SPY_TPFLAGS_BYTES_SUBCLASS)) {
       var buffer: UnsafeMutablePointer<CChar>?
       var size: Py_ssize_t = 0
       guard PyBytes_AsStringAndSize(object, &buffer, &size) == 0 else { throw PythonValue.rejected("bytes") }
+      budget -= size
+      if budget < 0 { throw PythonValue.tooLarge("bytes") }
       self = .bytes(Array(UnsafeRawBufferPointer(start: buffer, count: size)))
     } else if spy_has_flag(object, UInt(SPY_TPFLAGS_LIST_SUBCLASS)) {
       var items: [PythonValue] = []
       items.reserveCapacity(PyList_Size(object))
       var index = 0
       while index < PyList_Size(object), let item = PyList_GetItem(object, index) {
-        items.append(try PythonValue(pythonObject: item, depth: depth + 1))
+        items.append(try PythonValue(pythonObject: item, depth: depth + 1, budget: &budget))
         index += 1
       }
       self = .list(items)
@@ -148,7 +171,7 @@ extension PythonValue {
       var items: [PythonValue] = []
       items.reserveCapacity(count)
       for index in 0..<count {
-        items.append(try PythonValue(pythonObject: PyTuple_GetItem(object, index)!, depth: depth + 1))
+        items.append(try PythonValue(pythonObject: PyTuple_GetItem(object, index)!, depth: depth + 1, budget: &budget))
       }
       self = .tuple(items)
     } else if spy_has_flag(object, UInt(SPY_TPFLAGS_DICT_SUBCLASS)) {
@@ -157,8 +180,8 @@ extension PythonValue {
       var key: OpaquePointer?
       var value: OpaquePointer?
       while PyDict_Next(object, &position, &key, &value) != 0 {
-        entries[try PythonValue(pythonObject: key!, depth: depth + 1)] =
-          try PythonValue(pythonObject: value!, depth: depth + 1)
+        let entryKey = try PythonValue(pythonObject: key!, depth: depth + 1, budget: &budget)
+        entries[entryKey] = try PythonValue(pythonObject: value!, depth: depth + 1, budget: &budget)
       }
       self = .dict(entries)
     } else if type == spy_objects().pointee.SetType || type == spy_objects().pointee.FrozenSetType
@@ -171,7 +194,7 @@ extension PythonValue {
       var members = Set<PythonValue>()
       while let member = PyIter_Next(iterator) {
         defer { Py_DecRef(member) }
-        members.insert(try PythonValue(pythonObject: member, depth: depth + 1))
+        members.insert(try PythonValue(pythonObject: member, depth: depth + 1, budget: &budget))
       }
       if PyErr_Occurred() != nil { throw PythonValue.rejected("set") }
       self = .set(members)
@@ -197,6 +220,13 @@ extension PythonValue {
     return PythonConversionError(
       .rejectedByPython, pythonType: type,
       "Python refused to build a \(type): \(error.type): \(error.message)")
+  }
+
+  private static func tooLarge(_ type: String) -> PythonConversionError {
+    PythonConversionError(
+      .tooLarge, pythonType: type,
+      "the result is larger than PythonValue.maximumResultSize (\(maximumResultSize) bytes); "
+        + "return less, or raise the limit")
   }
 
   private static func tooDeep(_ type: String) -> PythonConversionError {

@@ -1,0 +1,58 @@
+import CPythonShim
+
+/// Python threads still alive when an interpreter is about to end. `Py_EndInterpreter` waits
+/// forever for non-daemon threads and aborts the process over daemon ones, so they are joined
+/// first, for a while, and the interpreter is left running if some will not stop.
+enum PythonThreads {
+  /// How long non-daemon threads get to finish at close.
+  static let joinTimeout = 2.0
+
+  /// nil when the interpreter can end; otherwise a report of the threads that are still alive.
+  /// Runs on the interpreter's thread, attached.
+  static func joinOrReport(kind: InterpreterKind, name: String) -> String? {
+    guard kind == .ownGIL || kind == .sharedGIL else { return nil }  // threads of main are main's
+    let code = """
+      import sys, time, _thread
+      deadline = time.monotonic() + \(joinTimeout)
+      threading = sys.modules.get('threading')
+      if threading is not None:
+          for t in threading.enumerate():
+              if t is not threading.current_thread() and not t.daemon:
+                  t.join(max(0.0, deadline - time.monotonic()))
+      while _thread._count() and time.monotonic() < deadline:
+          time.sleep(0.01)
+      alive = _thread._count()
+      names = [t.name for t in threading.enumerate() if t is not threading.current_thread()] if threading else []
+      result = (alive, ', '.join(names))
+      """
+    guard let globals = PyDict_New() else {
+      PyErr_Clear()
+      return nil
+    }
+    defer { Py_DecRef(globals) }
+    PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins())
+    guard let compiled = Py_CompileString(code, "<swiftpy-close>", Int32(SPY_FILE_INPUT)) else {
+      PyErr_Clear()
+      return nil
+    }
+    defer { Py_DecRef(compiled) }
+    guard let done = PyEval_EvalCode(compiled, globals, globals) else {
+      PyErr_Clear()
+      return nil
+    }
+    Py_DecRef(done)
+    guard let result = PyDict_GetItemString(globals, "result"),
+      let count = PyTuple_GetItem(result, 0), let names = PyTuple_GetItem(result, 1)
+    else {
+      PyErr_Clear()
+      return nil
+    }
+    var overflow: Int32 = 0
+    let alive = PyLong_AsLongLongAndOverflow(count, &overflow)
+    guard alive > 0 else { return nil }
+    var size: Py_ssize_t = 0
+    let list = PyUnicode_AsUTF8AndSize(names, &size).map { String(cString: $0) } ?? "?"
+    return "context '\(name)': \(alive) Python thread(s) still running at close (\(list)); "
+      + "the interpreter is left running instead of being ended under them"
+  }
+}
