@@ -109,6 +109,25 @@ struct ValueRoundTripTests {
     }
   }
 
+  @Test func keysThatMergeOnTheOtherSideAreRefused() async throws {
+    try await Self.shared { (ctx) async throws in
+      for value: PythonValue in [[.int(1): "a", .bool(true): "b"], .set([0, false]), .set([.float(0.0), .float(-0.0)])] {
+        do {
+          _ = try await ctx.eval("v", locals: ["v": value])
+          Issue.record("\(value) converted with merged keys")
+        } catch let error as PythonConversionError {
+          #expect(error.reason == .mergedKeys)
+        }
+      }
+      do {
+        _ = try await ctx.eval("{float('nan'): 1, float('nan'): 2}")
+        Issue.record("two NaN keys collapsed silently")
+      } catch let error as PythonConversionError {
+        #expect(error.reason == .mergedKeys)
+      }
+    }
+  }
+
   @Test func loneSurrogatesAreAClearError() async throws {
     try await Self.shared { (ctx) async throws in
       do {

@@ -15,14 +15,16 @@ enum PythonThreads {
       import sys, time, _thread
       deadline = time.monotonic() + \(joinTimeout)
       threading = sys.modules.get('threading')
-      if threading is not None:
-          for t in threading.enumerate():
-              if t is not threading.current_thread() and not t.daemon:
-                  t.join(max(0.0, deadline - time.monotonic()))
+      me = _thread.get_ident()
+      others = [t for t in threading.enumerate()
+                if t.ident != me and t is not threading.main_thread()] if threading is not None else []
+      for t in others:
+          if not t.daemon:
+              t.join(max(0.0, deadline - time.monotonic()))
       while _thread._count() and time.monotonic() < deadline:
           time.sleep(0.01)
       alive = _thread._count()
-      names = [t.name for t in threading.enumerate() if t is not threading.current_thread()] if threading else []
+      names = [t.name for t in others if t.is_alive()]
       result = (alive, ', '.join(names))
       """
     guard let globals = PyDict_New() else {

@@ -10,6 +10,10 @@ public struct PythonConversionError: Error, Sendable, Equatable, CustomStringCon
     case nestingTooDeep
     /// A `str` holds lone surrogates, which a Swift `String` cannot represent.
     case invalidString
+    /// Keys (or set members) that are distinct on one side are equal on the other — `1`,
+    /// `1.0` and `True`, or `0.0` and `-0.0`, are one key to Python; two NaN objects are two
+    /// keys to Python but one ``PythonValue``. Converting would silently drop entries.
+    case mergedKeys
     /// The value is bigger than ``PythonValue/maximumResultSize``.
     case tooLarge
     /// Python refused to build the object (an unhashable dict key or set element, say).

@@ -85,6 +85,7 @@ extension PythonValue {
           defer { Py_DecRef(pyValue) }
           if PyDict_SetItem(dict, pyKey, pyValue) != 0 { throw PythonValue.rejected("dict") }
         }
+        if PyDict_Size(dict) != entries.count { throw PythonValue.merged("dict", swiftCount: entries.count) }
       } catch {
         Py_DecRef(dict)
         throw error
@@ -99,6 +100,7 @@ extension PythonValue {
           defer { Py_DecRef(element) }
           if PySet_Add(set, element) != 0 { throw PythonValue.rejected("set") }
         }
+        if PySet_Size(set) != members.count { throw PythonValue.merged("set", swiftCount: members.count) }
       } catch {
         Py_DecRef(set)
         throw error
@@ -181,7 +183,8 @@ extension PythonValue {
       var value: OpaquePointer?
       while PyDict_Next(object, &position, &key, &value) != 0 {
         let entryKey = try PythonValue(pythonObject: key!, depth: depth + 1, budget: &budget)
-        entries[entryKey] = try PythonValue(pythonObject: value!, depth: depth + 1, budget: &budget)
+        guard entries.updateValue(try PythonValue(pythonObject: value!, depth: depth + 1, budget: &budget), forKey: entryKey) == nil
+        else { throw PythonValue.merged("dict", pythonKey: entryKey) }
       }
       self = .dict(entries)
     } else if type == spy_objects().pointee.SetType || type == spy_objects().pointee.FrozenSetType
@@ -194,7 +197,8 @@ extension PythonValue {
       var members = Set<PythonValue>()
       while let member = PyIter_Next(iterator) {
         defer { Py_DecRef(member) }
-        members.insert(try PythonValue(pythonObject: member, depth: depth + 1, budget: &budget))
+        let element = try PythonValue(pythonObject: member, depth: depth + 1, budget: &budget)
+        guard members.insert(element).inserted else { throw PythonValue.merged("set", pythonKey: element) }
       }
       if PyErr_Occurred() != nil { throw PythonValue.rejected("set") }
       self = .set(members)
@@ -220,6 +224,22 @@ extension PythonValue {
     return PythonConversionError(
       .rejectedByPython, pythonType: type,
       "Python refused to build a \(type): \(error.type): \(error.message)")
+  }
+
+  /// Swift → Python: distinct keys collapsed in Python.
+  private static func merged(_ type: String, swiftCount: Int) -> PythonConversionError {
+    PythonConversionError(
+      .mergedKeys, pythonType: type,
+      "a \(type) of \(swiftCount) distinct PythonValue keys has fewer in Python: keys such as 1, 1.0 "
+        + "and True, or 0.0 and -0.0, are one key to Python")
+  }
+
+  /// Python → Swift: distinct Python keys that are one PythonValue (two NaN objects).
+  private static func merged(_ type: String, pythonKey: PythonValue) -> PythonConversionError {
+    PythonConversionError(
+      .mergedKeys, pythonType: type,
+      "a Python \(type) holds two keys that are both \(pythonKey) as PythonValues (for example two NaN "
+        + "objects); converting would drop one")
   }
 
   private static func tooLarge(_ type: String) -> PythonConversionError {

@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import SwiftPy
+
+/// Timeouts, cancellation, blocking calls and manual interrupts. The tests assert what
+/// happens, never how long it took; `.timeLimit` only stops a hang from blocking the suite.
+@Suite("Timeouts, cancellation and interrupts", .timeLimit(.minutes(2)))
+struct InterruptTests {
+  static let config = PythonRuntime.Configuration(defaultPool: .init(size: 1), interruptGrace: .milliseconds(500))
+
+  @Test func timeoutInterruptsAPurePythonLoopInEveryMode() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      for mode in try await availableModes() {
+        let ctx = try await py.newContext(mode: mode)
+        try await ctx.exec("count = 0")
+        do {
+          try await ctx.exec("while True:\n    count += 1", timeout: .milliseconds(100))
+          Issue.record("an endless loop finished")
+        } catch let error as PythonRuntimeError {
+          #expect(error.code == .timeout, "mode \(mode)")
+          #expect(error.message.contains("while True"), "the error says what was running")
+        }
+        // The context is usable, with no stale result and no exception leaking in.
+        #expect(try await ctx.eval("1 + 1") == 2, "mode \(mode)")
+        #expect((try await ctx.eval("count").intValue ?? 0) > 0)
+        #expect(try await ctx.eval("'next'") == "next")
+        #expect(ctx.isOpen)
+        await ctx.close()
+      }
+    }
+  }
+
+  @Test func oneShotAndDefaultTimeouts() async throws {
+    var config = Self.config
+    config.defaultTimeout = .milliseconds(200)
+    try await withRuntime(config) { (py) async throws in
+      await #expect(throws: PythonRuntimeError.self) { try await py.exec("while True: pass") }
+      #expect(try await py.eval("2 * 21") == 42)
+      // An explicit timeout beats the default.
+      #expect(try await py.eval("sum(range(10))", timeout: .seconds(30)) == 45)
+      await #expect(throws: PythonRuntimeError.self) {
+        _ = try await py.call("time", "sleep", args: [0.3], timeout: .milliseconds(50))
+      }
+    }
+  }
+
+  @Test func cancellingARunningCallInterruptsIt() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      let ctx = try await py.newContext()
+      let flag = Self.flagPath()
+      try await ctx.exec(Self.spin)
+      let task = Task { try await ctx.call("__main__", "spin", args: [.string(flag)]) }
+      try await waitUntil { FileManager.default.fileExists(atPath: flag) }
+      task.cancel()
+      await #expect(throws: CancellationError.self) { _ = try await task.value }
+      #expect(try await ctx.eval("'after'") == "after")
+      await ctx.close()
+    }
+  }
+
+  @Test func cancellingAQueuedCallRemovesItUnrun() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      let ctx = try await py.newContext()
+      try await ctx.exec("import time\nran = []")
+      let blocker = Task { try await ctx.exec("time.sleep(0.5)") }
+      try await waitUntil { ctx.thread.isBusy }
+      let queued = Task { try await ctx.exec("ran.append('queued')") }
+      try await waitUntil { ctx.queuedCalls == 1 }
+      queued.cancel()
+      await #expect(throws: CancellationError.self) { try await queued.value }
+      try await blocker.value
+      #expect(try await ctx.eval("ran") == [])
+      await ctx.close()
+    }
+  }
+
+  @Test func blockingCallIsAbandonedAndReplaced() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      let stuck = try await py.context(index: 0)
+      do {
+        _ = try await py.call("time", "sleep", args: [2.0], timeout: .milliseconds(100))
+        Issue.record("a 2 s sleep finished within 100 ms")
+      } catch let error as PythonRuntimeError {
+        #expect(error.code == .timeout)
+      }
+      // After the grace, the context is out of service: routing skips it and it is replaced.
+      try await waitUntil { !stuck.isOpen }
+      #expect(try await py.eval("'served by the replacement'") == "served by the replacement")
+      let replacement = try await py.context(index: 0)
+      #expect(replacement !== stuck)
+      #expect(py.numContexts() == 1)
+      // Calls sent to the abandoned context are refused, not lost.
+      await #expect(throws: PythonRuntimeError.self) { _ = try await stuck.eval("1") }
+      // When the sleep returns, its thread ends the interpreter.
+      await stuck.close()
+    }
+  }
+
+  @Test func manualInterrupt() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      let ctx = try await py.newContext()
+      #expect(!py.interrupt(ctx))  // nothing running
+      let flag = Self.flagPath()
+      try await ctx.exec(Self.spin)
+      let task = Task { try await ctx.call("__main__", "spin", args: [.string(flag)]) }
+      try await waitUntil { FileManager.default.fileExists(atPath: flag) }
+      #expect(py.interrupt(ctx))
+      do {
+        _ = try await task.value
+        Issue.record("an interrupted loop finished")
+      } catch let error as PythonError {
+        #expect(error.type == "KeyboardInterrupt")
+        #expect(error.message.contains("SwiftPy"))
+      }
+      #expect(try await ctx.eval("3") == 3)
+      await ctx.close()
+    }
+  }
+
+  @Test func interpreterCallsTimeOutToo() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      let interp = try await py.interpreters.create(isolated: py.supportedModes.contains(.ownGIL))
+      do {
+        try await interp.exec("while True: pass", timeout: .milliseconds(100))
+        Issue.record("no timeout")
+      } catch let error as InterpreterError {
+        guard case .timeout = error else { throw error }
+      }
+      try await interp.exec("x = 1")
+      try await interp.close()
+    }
+  }
+
+  /// Announces that it runs by creating the file at `flag`, then loops forever in Python.
+  static let spin = """
+    def spin(flag):
+        open(flag, 'w').close()
+        while True:
+            pass
+    """
+
+  static func flagPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-flag-\(UUID())").path
+  }
+}
+
+/// Polls `condition` until it holds (the suite's time limit stops a hang).
+func waitUntil(_ condition: () async throws -> Bool) async throws {
+  while try await !condition() { try await Task.sleep(for: .milliseconds(5)) }
+}
