@@ -24,7 +24,7 @@ struct InterruptTests {
         }
         // The context is usable, with no stale result and no exception leaking in.
         #expect(try await ctx.eval("1 + 1") == 2, "mode \(mode)")
-        #expect((try await ctx.eval("count").intValue ?? 0) > 0)
+        #expect(try await ctx.eval("count").intValue != nil)
         #expect(try await ctx.eval("'next'") == "next")
         #expect(ctx.isOpen)
         await ctx.close()
@@ -37,6 +37,8 @@ struct InterruptTests {
     config.defaultTimeout = .milliseconds(200)
     try await withRuntime(config) { (py) async throws in
       await #expect(throws: PythonRuntimeError.self) { try await py.exec("while True: pass") }
+      let context = try await py.context(index: 0)
+      try await waitUntil { !context.thread.isBusy }  // the interrupted loop has stopped
       #expect(try await py.eval("2 * 21") == 42)
       // An explicit timeout beats the default.
       #expect(try await py.eval("sum(range(10))", timeout: .seconds(30)) == 45)
@@ -112,7 +114,6 @@ struct InterruptTests {
         Issue.record("an interrupted loop finished")
       } catch let error as PythonError {
         #expect(error.type == "KeyboardInterrupt")
-        #expect(error.message.contains("SwiftPy"))
       }
       #expect(try await ctx.eval("3") == 3)
       await ctx.close()

@@ -234,7 +234,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     in namespace: Namespace, timeout: Duration?, _ body: @escaping @Sendable (Python) throws -> T
   ) async throws -> T {
     try await run(namespace, timeout: timeout, describing: "withPython") { [thread] globals in
-      try body(Python(thread: thread, globals: globals))
+      try PythonExecution.userCode { try body(Python(thread: thread, globals: globals)) }
     }
   }
 

@@ -45,7 +45,7 @@ enum PythonExecution {
         .makePythonObject()
     }
     defer { localsDict.map(Py_DecRef) }
-    guard let result = PyEval_EvalCode(compiled, globals, localsDict ?? globals) else {
+    guard let result = userCode({ PyEval_EvalCode(compiled, globals, localsDict ?? globals) }) else {
       throw PythonError.fetch()
     }
     defer { Py_DecRef(result) }
@@ -56,8 +56,14 @@ enum PythonExecution {
   static func execute(_ code: String, globals: OpaquePointer) throws {
     let compiled = try compile(code, start: Int32(SPY_FILE_INPUT))
     defer { Py_DecRef(compiled) }
-    guard let result = PyEval_EvalCode(compiled, globals, globals) else { throw PythonError.fetch() }
+    guard let result = userCode({ PyEval_EvalCode(compiled, globals, globals) }) else { throw PythonError.fetch() }
     Py_DecRef(result)
+  }
+
+  /// Runs the caller's code, where interrupts (timeouts, cancellation) may land.
+  static func userCode<T>(_ body: () throws -> T) rethrows -> T {
+    guard let thread = InterpreterThread.current else { return try body() }
+    return try thread.runInterruptibly(body)
   }
 
   /// Calls `module.function(*args, **kwargs)`. `module` may be dotted (`os.path`), `builtins`,
@@ -91,7 +97,7 @@ enum PythonExecution {
       Py_IncRef(found)
       object = found
     } else {
-      guard let imported = PyImport_ImportModule(module) else { throw PythonError.fetch() }
+      guard let imported = userCode({ PyImport_ImportModule(module) }) else { throw PythonError.fetch() }
       object = imported
     }
     for part in parts {
@@ -118,7 +124,7 @@ enum PythonExecution {
         OrderedDictionary(uniqueKeysWithValues: kwargs.map { (PythonValue.string($0.key), $0.value) })
       ).makePythonObject()
     defer { dict.map(Py_DecRef) }
-    guard let result = PyObject_Call(callable, tuple, dict) else { throw PythonError.fetch() }
+    guard let result = userCode({ PyObject_Call(callable, tuple, dict) }) else { throw PythonError.fetch() }
     return result
   }
 

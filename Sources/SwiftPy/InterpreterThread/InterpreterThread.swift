@@ -53,6 +53,15 @@ final class InterpreterThread: @unchecked Sendable {
   private let pendingRequests = Atomic<Int>(0)
   /// The id of the running job (0 when none), for the interrupt callback.
   private let runningID = Atomic<UInt64>(0)
+  /// The job an asynchronous exception was aimed at; cleared after it, so that an exception
+  /// that arrives as the job returns cannot fire in the next one.
+  private let asyncTarget = Atomic<UInt64>(0)
+  /// CPython's id of this OS thread, for `PyThreadState_SetAsyncExc`.
+  private var pythonThreadID: UInt = 0
+  /// True only while the caller's own Python code runs (``runInterruptibly(_:)``): an
+  /// interrupt that landed in SwiftPy's own Python work — formatting a traceback imports
+  /// `traceback` — could leave an import lock held for ever.
+  private let interruptible = Atomic<Bool>(false)
 
   /// Only touched on the thread.
   private var threadState: OpaquePointer?
@@ -202,7 +211,14 @@ final class InterpreterThread: @unchecked Sendable {
     }
     guard let target else { return false }
     if let error { target.reject(error) }
-    sendInterrupt(to: target.id, reason: reason)
+    // A pending call lands within ~0.1 ms in a sub-interpreter. The main interpreter runs
+    // pending calls on the process's main thread only, so worker threads get an asynchronous
+    // exception instead (~5 ms: it needs the GIL), as does anyone the pending call missed.
+    if kind == .worker || kind == .main {
+      sendAsyncInterrupt(to: target.id)
+    } else {
+      sendInterrupt(to: target.id, reason: reason)
+    }
     Task.detached { [self] in
       // Python code may swallow one KeyboardInterrupt: repeat it until the grace runs out.
       let clock = ContinuousClock()
@@ -211,6 +227,7 @@ final class InterpreterThread: @unchecked Sendable {
         try? await Task.sleep(for: .milliseconds(50))
         guard runningID.load(ordering: .acquiring) == target.id else { return }
         sendInterrupt(to: target.id, reason: reason)
+        sendAsyncInterrupt(to: target.id)
       }
       if runningID.load(ordering: .acquiring) == target.id {
         abandon(
@@ -231,6 +248,34 @@ final class InterpreterThread: @unchecked Sendable {
     if spy_add_pending_call(interpreterState, interruptCallback, ticket.toOpaque()) != 0 {
       ticket.release()  // the queue is full; the next repeat tries again
     }
+  }
+
+  /// Raises `KeyboardInterrupt` in this thread through `PyThreadState_SetAsyncExc`, from a
+  /// short-lived thread that attaches to the interpreter (so the interpreter is not ended
+  /// meanwhile: it counts as a guest) and checks under the GIL that job `id` still runs.
+  private func sendAsyncInterrupt(to id: UInt64) {
+    let admitted = condition.withLock {
+      guard state == .running || state == .closing, interpreterState != nil else { return false }
+      guests += 1
+      return true
+    }
+    guard admitted else { return }
+    let sender = Thread { [self] in
+      let state = PyThreadState_New(interpreterState)!
+      PyEval_RestoreThread(state)
+      if runningID.load(ordering: .acquiring) == id && interruptible.load(ordering: .acquiring) {
+        asyncTarget.store(id, ordering: .releasing)
+        _ = PyThreadState_SetAsyncExc(pythonThreadID, spy_objects().pointee.KeyboardInterrupt)
+      }
+      PyThreadState_Clear(state)
+      PyThreadState_DeleteCurrent()
+      condition.withLock {
+        guests -= 1
+        condition.broadcast()
+      }
+    }
+    sender.name = "\(name)-interrupt"
+    sender.start()
   }
 
   fileprivate final class InterruptTicket {
@@ -354,6 +399,7 @@ final class InterpreterThread: @unchecked Sendable {
     }
     interpreterState = PyThreadState_GetInterpreter(attached)
     interpreterID = PyInterpreterState_GetID(interpreterState)
+    pythonThreadID = PyThread_get_thread_ident()
     do {
       try setup()
     } catch {
@@ -453,9 +499,24 @@ final class InterpreterThread: @unchecked Sendable {
     for waiter in waiters { waiter.resume() }
   }
 
-  /// The interrupt callback's check: `job` is what this thread runs now.
+  /// The interrupt callback's check: `job` is what this thread runs now, in the caller's code.
   fileprivate func isRunning(job: UInt64) -> Bool {
-    isCurrent && runningID.load(ordering: .acquiring) == job
+    isCurrent && runningID.load(ordering: .acquiring) == job && interruptible.load(ordering: .acquiring)
+  }
+
+  /// Runs the caller's Python code — the only code an interrupt may stop. On the way out, an
+  /// asynchronous exception that has not fired yet is dropped (the GIL is held throughout, so
+  /// no new one can arrive in between).
+  func runInterruptibly<T>(_ body: () throws -> T) rethrows -> T {
+    interruptible.store(true, ordering: .releasing)
+    defer {
+      interruptible.store(false, ordering: .releasing)
+      if asyncTarget.load(ordering: .acquiring) != 0 {
+        _ = PyThreadState_SetAsyncExc(pythonThreadID, nil)
+        asyncTarget.store(0, ordering: .relaxed)
+      }
+    }
+    return try body()
   }
 }
 
