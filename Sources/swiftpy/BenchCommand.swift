@@ -33,6 +33,7 @@ struct BenchCommand: AsyncParsableCommand {
     try await manyCallers(py, mode: mode, clock: clock)
     try await objectOverhead(py, clock: clock)
     try await parallelSpeedup(py, mode: mode, cores: cores, clock: clock)
+    try await interruptLatency(py, clock: clock)
     await py.shutdown()
   }
 
@@ -148,6 +149,27 @@ struct BenchCommand: AsyncParsableCommand {
           pool / seconds(parallel)))
     }
     for context in contexts { await context.close() }
+  }
+
+  /// From `interrupt()` to the interrupted call returning, with a pure-Python loop running.
+  private func interruptLatency(_ py: PythonRuntime, clock: ContinuousClock) async throws {
+    for mode in py.supportedModes {
+      let context = try await py.newContext(mode: mode)
+      try await context.exec("import os\ndef spin(flag):\n    open(flag, 'w').close()\n    while True:\n        pass")
+      var samples: [Duration] = []
+      for _ in 0..<15 {
+        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-bench-\(UUID())").path
+        let call = Task { try? await context.call("__main__", "spin", args: [.string(flag)]) }
+        while !FileManager.default.fileExists(atPath: flag) { try await Task.sleep(for: .microseconds(200)) }
+        try FileManager.default.removeItem(atPath: flag)
+        let began = clock.now
+        context.interrupt()
+        _ = await call.value
+        samples.append(clock.now - began)
+      }
+      print("  interrupt latency, pure-Python loop, \(mode) (median of 15): \(micros(median(samples)))")
+      await context.close()
+    }
   }
 
   private func report(_ label: String, _ duration: Duration) { print("  \(label): \(millis(duration))") }

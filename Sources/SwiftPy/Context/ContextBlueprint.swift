@@ -39,9 +39,6 @@ enum ContextSetup {
     try run(
       """
       import sys, site
-      # Imported now so that formatting an error never has to import it: an interrupt landing
-      # inside an import can leave the import lock held.
-      import traceback
       # Embedded, sys.executable would be the host program; subprocess and multiprocessing
       # need the real interpreter.
       sys.executable = executable

@@ -60,7 +60,7 @@ public final class PythonObject: CustomStringConvertible {
   public func setAttribute(_ name: String, _ value: any PythonConvertible) throws {
     try checkThread()
     let object = try value.pythonObject(on: thread)
-    guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else { throw PythonError.fetch() }
+    guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else { throw PythonExecution.fetchError() }
   }
 
   /// `object[key]`.
@@ -75,7 +75,7 @@ public final class PythonObject: CustomStringConvertible {
     try checkThread()
     let key = try key.pythonObject(on: thread)
     let value = try value.pythonObject(on: thread)
-    guard PyObject_SetItem(pointer, key.pointer, value.pointer) == 0 else { throw PythonError.fetch() }
+    guard PyObject_SetItem(pointer, key.pointer, value.pointer) == 0 else { throw PythonExecution.fetchError() }
   }
 
   // MARK: Calls
@@ -123,7 +123,7 @@ public final class PythonObject: CustomStringConvertible {
       let dict = try wrap(PyDict_New())
       for (key, value) in keywords {
         let object = try value.pythonObject(on: thread)
-        guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else { throw PythonError.fetch() }
+        guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else { throw PythonExecution.fetchError() }
       }
       kwargs = dict
     }
@@ -167,7 +167,7 @@ public final class PythonObject: CustomStringConvertible {
 
   /// Wraps a new reference, or throws the pending Python exception.
   private func wrap(_ result: OpaquePointer?) throws -> PythonObject {
-    guard let result else { throw PythonError.fetch() }
+    guard let result else { throw PythonExecution.fetchError() }
     return PythonObject(owning: result, thread: thread)
   }
 }

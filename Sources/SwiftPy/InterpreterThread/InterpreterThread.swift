@@ -508,14 +508,26 @@ final class InterpreterThread: @unchecked Sendable {
   /// asynchronous exception that has not fired yet is dropped (the GIL is held throughout, so
   /// no new one can arrive in between).
   func runInterruptibly<T>(_ body: () throws -> T) rethrows -> T {
-    interruptible.store(true, ordering: .releasing)
+    let was = interruptible.exchange(true, ordering: .acquiringAndReleasing)
     defer {
-      interruptible.store(false, ordering: .releasing)
-      if asyncTarget.load(ordering: .acquiring) != 0 {
-        _ = PyThreadState_SetAsyncExc(pythonThreadID, nil)
-        asyncTarget.store(0, ordering: .relaxed)
+      if !was {  // leaving the outermost caller's code
+        interruptible.store(false, ordering: .releasing)
+        if asyncTarget.load(ordering: .acquiring) != 0 {
+          _ = PyThreadState_SetAsyncExc(pythonThreadID, nil)
+          asyncTarget.store(0, ordering: .relaxed)
+        }
       }
     }
+    return try body()
+  }
+
+  /// Runs SwiftPy's own Python work (formatting an error) inside the caller's code with
+  /// interrupts held off; an asynchronous exception waiting to fire is dropped (the repeats of
+  /// ``interrupt(job:because:answering:grace:)`` send another once the caller's code resumes).
+  func runUninterruptibly<T>(_ body: () throws -> T) rethrows -> T {
+    let was = interruptible.exchange(false, ordering: .acquiringAndReleasing)
+    if asyncTarget.load(ordering: .acquiring) != 0 { _ = PyThreadState_SetAsyncExc(pythonThreadID, nil) }
+    defer { interruptible.store(was, ordering: .releasing) }
     return try body()
   }
 }
