@@ -18,7 +18,9 @@ struct BenchCommand: AsyncParsableCommand {
     let startBegan = clock.now
     let py = try await PythonRuntime.start(.init(defaultPool: .init(size: 2)))
     let startTime = clock.now - startBegan
-    print("SwiftPy bench — Python \(py.installation.version), \(cores) cores, default pool \(py.defaultPool.mode)")
+    print(
+      "SwiftPy bench — Python \(py.installation.version), \(cores) cores, default pool \(py.defaultPool.mode)"
+    )
     print("")
     report("first runtime start (discovery, CPython init, pool of 2)", startTime)
     // A second runtime in the same process: CPython is up, so this is the pool alone.
@@ -37,7 +39,9 @@ struct BenchCommand: AsyncParsableCommand {
     await py.shutdown()
   }
 
-  private func interpreterCreation(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws {
+  private func interpreterCreation(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock)
+    async throws
+  {
     var samples: [Duration] = []
     for _ in 0..<15 {
       let began = clock.now
@@ -48,7 +52,8 @@ struct BenchCommand: AsyncParsableCommand {
     report("create one \(mode) context (median of 15)", median(samples))
   }
 
-  private func roundTrips(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws {
+  private func roundTrips(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws
+  {
     for mode in Set([mode, .worker]).sorted(by: { $0.rawValue < $1.rawValue }) {
       let context = try await py.newContext(mode: mode)
       try await context.exec("def noop():\n    return None")
@@ -68,7 +73,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
   }
 
-  private func manyCallers(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws {
+  private func manyCallers(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws
+  {
     let context = try await py.newContext(mode: mode)
     try await context.exec("def noop():\n    return None")
     let callers = 64
@@ -114,24 +120,29 @@ struct BenchCommand: AsyncParsableCommand {
     let serial = clock.now - serialBegan
     let parallelBegan = clock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
-      for context in contexts { group.addTask { _ = try await context.call("__main__", "spin", args: [.int(work)]) } }
+      for context in contexts {
+        group.addTask { _ = try await context.call("__main__", "spin", args: [.int(work)]) }
+      }
       try await group.waitForAll()
     }
     let parallel = clock.now - parallelBegan
-    print(String(format: "  CPU-bound: %d %@ contexts vs 1: %.2fx (%@ vs %@)", cores, mode.rawValue, serial / parallel,
-      millis(parallel), millis(serial)))
+    print(
+      String(
+        format: "  CPU-bound: %d %@ contexts vs 1: %.2fx (%@ vs %@)", cores, mode.rawValue, serial / parallel,
+        millis(parallel), millis(serial)))
     // The same tasks through Python's own ProcessPoolExecutor, for comparison.
-    let script = DemoCommand.code + """
+    let script =
+      DemoCommand.code + """
 
-      import time
-      from concurrent.futures import ProcessPoolExecutor
-      if __name__ == '__main__':
-          with ProcessPoolExecutor(\(cores)) as pool:
-              list(pool.map(spin, [1]*\(cores)))  # start the workers
-              began = time.perf_counter()
-              list(pool.map(spin, [\(work)]*\(cores)))
-              print(time.perf_counter() - began)
-      """
+        import time
+        from concurrent.futures import ProcessPoolExecutor
+        if __name__ == '__main__':
+            with ProcessPoolExecutor(\(cores)) as pool:
+                list(pool.map(spin, [1]*\(cores)))  # start the workers
+                began = time.perf_counter()
+                list(pool.map(spin, [\(work)]*\(cores)))
+                print(time.perf_counter() - began)
+        """
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-bench-\(UUID()).py")
     try script.write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
@@ -145,7 +156,9 @@ struct BenchCommand: AsyncParsableCommand {
     process.waitUntilExit()
     if let pool = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) {
       print(
-        String(format: "  same tasks in ProcessPoolExecutor(%d): %.0f ms — SwiftPy is %.2fx its speed", cores, pool * 1000,
+        String(
+          format: "  same tasks in ProcessPoolExecutor(%d): %.0f ms — SwiftPy is %.2fx its speed", cores,
+          pool * 1000,
           pool / seconds(parallel)))
     }
     for context in contexts { await context.close() }
@@ -155,10 +168,12 @@ struct BenchCommand: AsyncParsableCommand {
   private func interruptLatency(_ py: PythonRuntime, clock: ContinuousClock) async throws {
     for mode in py.supportedModes {
       let context = try await py.newContext(mode: mode)
-      try await context.exec("import os\ndef spin(flag):\n    open(flag, 'w').close()\n    while True:\n        pass")
+      try await context.exec(
+        "import os\ndef spin(flag):\n    open(flag, 'w').close()\n    while True:\n        pass")
       var samples: [Duration] = []
       for _ in 0..<15 {
-        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-bench-\(UUID())").path
+        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-bench-\(UUID())")
+          .path
         let call = Task { try? await context.call("__main__", "spin", args: [.string(flag)]) }
         while !FileManager.default.fileExists(atPath: flag) { try await Task.sleep(for: .microseconds(200)) }
         try FileManager.default.removeItem(atPath: flag)

@@ -6,7 +6,8 @@ import SwiftPy
 /// ownGIL context, then on one context per core at once, and the speedup.
 struct DemoCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "demo", abstract: "Run CPU-bound Python on one interpreter, then on one per core, in parallel.")
+    commandName: "demo",
+    abstract: "Run CPU-bound Python on one interpreter, then on one per core, in parallel.")
 
   @Option(help: "Work per task (loop iterations).") var work = 3_000_000
   @Option(help: "Contexts to run in parallel (default: one per core).") var contexts: Int?
@@ -25,7 +26,9 @@ struct DemoCommand: AsyncParsableCommand {
     let py = try await PythonRuntime.start()
     print("Python \(py.installation.version) from \(py.installation.libraryPath)")
     let mode: PythonContext.Mode = py.supportedModes.contains(.ownGIL) ? .ownGIL : .worker
-    if mode != .ownGIL { print("ownGIL is unavailable with this Python, using worker mode (no speedup expected)") }
+    if mode != .ownGIL {
+      print("ownGIL is unavailable with this Python, using worker mode (no speedup expected)")
+    }
 
     let started = ContinuousClock.now
     var pool: [PythonContext] = []
@@ -42,19 +45,29 @@ struct DemoCommand: AsyncParsableCommand {
     var expected: [PythonValue] = []
     for _ in 0..<cores { expected.append(try await pool[0].call("__main__", "spin", args: [.int(work)])) }
     let serial = ContinuousClock.now - serialStart
-    print("1 context,  \(cores) tasks one after another: \(serial.formatted(.units(allowed: [.milliseconds])))")
+    print(
+      "1 context,  \(cores) tasks one after another: \(serial.formatted(.units(allowed: [.milliseconds])))")
 
     // ...then one task per context, all at once.
     let parallelStart = ContinuousClock.now
     let results = try await withThrowingTaskGroup(of: PythonValue.self) { group in
-      for context in pool { group.addTask { [work] in try await context.call("__main__", "spin", args: [.int(work)]) } }
+      for context in pool {
+        group.addTask { [work] in try await context.call("__main__", "spin", args: [.int(work)]) }
+      }
       return try await group.reduce(into: []) { $0.append($1) }
     }
     let parallel = ContinuousClock.now - parallelStart
-    print("\(cores) contexts, \(cores) tasks at once:        \(parallel.formatted(.units(allowed: [.milliseconds])))")
-    guard results == expected else { throw ValidationError("parallel results differ: \(results) vs \(expected)") }
+    print(
+      "\(cores) contexts, \(cores) tasks at once:        \(parallel.formatted(.units(allowed: [.milliseconds])))"
+    )
+    guard results == expected else {
+      throw ValidationError("parallel results differ: \(results) vs \(expected)")
+    }
     let speedup = serial / parallel
-    print(String(format: "speedup: %.2fx on %d cores (ideal %d.00x); results agree: %@", speedup, cores, cores, "\(results[0])"))
+    print(
+      String(
+        format: "speedup: %.2fx on %d cores (ideal %d.00x); results agree: %@", speedup, cores, cores,
+        "\(results[0])"))
     await py.shutdown()
   }
 }

@@ -11,14 +11,17 @@ struct InfoCommand: AsyncParsableCommand {
   var python: String?
 
   func run() async throws {
-    let choice: PythonChoice = python.map { $0.contains("libpython") ? .library($0) : .executable($0) } ?? .automatic
+    let choice: PythonChoice =
+      python.map { $0.contains("libpython") ? .library($0) : .executable($0) } ?? .automatic
     let report = try PythonDiscovery.discover(choice)
     let installation = report.installation
     print("Python \(installation.version)")
     print("  executable:    \(installation.executable)")
     print("  library:       \(installation.libraryPath)")
     print("  prefix:        \(installation.prefix)")
-    if installation.isVirtualEnvironment { print("  base prefix:   \(installation.basePrefix) (virtual environment)") }
+    if installation.isVirtualEnvironment {
+      print("  base prefix:   \(installation.basePrefix) (virtual environment)")
+    }
     print("  site-packages: \(installation.sitePackages.joined(separator: ", "))")
     print("  found by:      \(installation.foundBy)")
 

@@ -18,14 +18,18 @@ struct MemCheckCommand: AsyncParsableCommand {
     // Warm up: first imports, allocator arenas, caches.
     try await drive(py, calls: 5_000, leases: 50)
     let before = Self.residentBytes()
-    print("memcheck: Python \(py.installation.version), \(calls) calls and \(leases) lease cycles, \(callers) callers")
+    print(
+      "memcheck: Python \(py.installation.version), \(calls) calls and \(leases) lease cycles, \(callers) callers"
+    )
     print(String(format: "  RSS before: %.1f MiB", Double(before) / 1_048_576))
     let clock = ContinuousClock()
     let began = clock.now
     try await drive(py, calls: calls, leases: leases)
     let after = Self.residentBytes()
-    print(String(format: "  RSS after:  %.1f MiB (%+.1f MiB) in %@", Double(after) / 1_048_576,
-      Double(after - before) / 1_048_576, "\(clock.now - began)"))
+    print(
+      String(
+        format: "  RSS after:  %.1f MiB (%+.1f MiB) in %@", Double(after) / 1_048_576,
+        Double(after - before) / 1_048_576, "\(clock.now - began)"))
     await py.shutdown()
   }
 
@@ -35,10 +39,15 @@ struct MemCheckCommand: AsyncParsableCommand {
       for caller in 0..<callers {
         group.addTask {
           for index in stride(from: caller, to: calls, by: callers) {
-            let value = try await index % 2 == 0
+            let value =
+              try await index % 2 == 0
               ? py.call("operator", "add", args: [.int(index), 1])
               : py.eval("[n] * 3", locals: ["n": .string("v\(index)")])
-            guard value == (index % 2 == 0 ? .int(index + 1) : .list(Array(repeating: .string("v\(index)"), count: 3))) else {
+            guard
+              value
+                == (index % 2 == 0
+                  ? .int(index + 1) : .list(Array(repeating: .string("v\(index)"), count: 3)))
+            else {
               throw ValidationError("wrong result for call \(index): \(value)")
             }
           }

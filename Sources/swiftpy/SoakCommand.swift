@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import SwiftPy
+import Synchronization
 
 /// `swiftpy soak`: many concurrent tasks doing random calls, leases, timeouts and cancellations
 /// across a worker pool and the default (ownGIL) pool for a set time, checking every result.
@@ -19,14 +19,17 @@ struct SoakCommand: AsyncParsableCommand {
     try await py.startPool("workers", size: 2, mode: .worker)
     py.route(module: "operator", to: "workers")
     let modes = "\(py.defaultPool.mode) ×\(py.numContexts()) + worker ×\(py.numContexts("workers"))"
-    print("soak: \(tasks) tasks for \(duration) s on Python \(py.installation.version) (\(modes)), seed \(seed)")
+    print(
+      "soak: \(tasks) tasks for \(duration) s on Python \(py.installation.version) (\(modes)), seed \(seed)")
     let tally = Tally()
     let clock = ContinuousClock()
     let end = clock.now + .milliseconds(Int(duration * 1000))
     let reporter = Task {
       while !Task.isCancelled {
         try? await Task.sleep(for: .seconds(10))
-        if !Task.isCancelled { print("  \(tally.summary) \(try! py.stats()) workers: \(try! py.stats("workers"))") }
+        if !Task.isCancelled {
+          print("  \(tally.summary) \(try! py.stats()) workers: \(try! py.stats("workers"))")
+        }
       }
     }
     await withTaskGroup(of: Void.self) { group in
@@ -117,7 +120,9 @@ struct SoakCommand: AsyncParsableCommand {
     var summary: String {
       counts.withLock { counts in
         let total = counts.values.reduce(0) { $0 + $1.ok + $1.failed }
-        let parts = counts.keys.sorted().map { "\($0) \(counts[$0]!.ok)" + (counts[$0]!.failed > 0 ? " (\(counts[$0]!.failed) FAILED)" : "") }
+        let parts = counts.keys.sorted().map {
+          "\($0) \(counts[$0]!.ok)" + (counts[$0]!.failed > 0 ? " (\(counts[$0]!.failed) FAILED)" : "")
+        }
         return "\(total) operations: " + parts.joined(separator: ", ")
       }
     }

@@ -5,5 +5,7 @@ struct SwiftPyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swiftpy",
     abstract: "Run Python in many isolated interpreters from Swift.",
-    subcommands: [InfoCommand.self, DemoCommand.self, BenchCommand.self, SoakCommand.self, MemCheckCommand.self])
+    subcommands: [
+      InfoCommand.self, DemoCommand.self, BenchCommand.self, SoakCommand.self, MemCheckCommand.self,
+    ])
 }

@@ -11,7 +11,9 @@ struct CommandLineTests {
     return me.deletingLastPathComponent().appendingPathComponent("swiftpy")
   }
 
-  static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+  static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (
+    status: Int32, output: String
+  ) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

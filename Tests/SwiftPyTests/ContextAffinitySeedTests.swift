@@ -130,7 +130,9 @@ struct ContextAffinitySeedTests {
                   return [sum(row) for row in rows]
           model = Model()
           """)
-        return [try await py.eval("model.predict([[1, 2, 3]])"), try await py.eval("model.predict([[4, 5, 6]])")]
+        return [
+          try await py.eval("model.predict([[1, 2, 3]])"), try await py.eval("model.predict([[4, 5, 6]])"),
+        ]
       }
       #expect(predictions == [[6], [15]])
 
@@ -166,10 +168,12 @@ struct ContextAffinitySeedTests {
       try await py.startPool("stats", size: 8, mode: .subinterp)
       let a = try await py.bind(pool: "stats")
       let b = try await py.bind(pool: "stats")
-      #expect(try py.stats("stats") == PoolStats(contexts: 8, available: 6, checkedOut: 2, pendingRequests: 0))
+      #expect(
+        try py.stats("stats") == PoolStats(contexts: 8, available: 6, checkedOut: 2, pendingRequests: 0))
       await a.unbind()
       await b.unbind()
-      #expect(try py.stats("stats") == PoolStats(contexts: 8, available: 8, checkedOut: 0, pendingRequests: 0))
+      #expect(
+        try py.stats("stats") == PoolStats(contexts: 8, available: 8, checkedOut: 0, pendingRequests: 0))
     }
   }
 

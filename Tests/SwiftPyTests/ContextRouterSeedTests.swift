@@ -104,7 +104,9 @@ struct ContextRouterSeedTests {
       #expect(try await py.call("sys", "getrecursionlimit") != 1234)
       try await py.stopPool("special")
       py.route(module: "sys", to: "special")
-      await #expect(throws: PythonPoolError.poolNotFound("special")) { _ = try await py.call("sys", "getrecursionlimit") }
+      await #expect(throws: PythonPoolError.poolNotFound("special")) {
+        _ = try await py.call("sys", "getrecursionlimit")
+      }
     }
   }
 

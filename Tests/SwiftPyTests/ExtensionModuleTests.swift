@@ -10,7 +10,8 @@ import Testing
 struct ExtensionModuleTests {
   @Test func numpyWorksInAWorkerPoolAndFailsClearlyElsewhere() async throws {
     let python = try await NumpyEnvironment.python()
-    try await withRuntime(.init(python: .executable(python), defaultPool: .init(size: 1))) { (py) async throws in
+    try await withRuntime(.init(python: .executable(python), defaultPool: .init(size: 1))) {
+      (py) async throws in
       #expect(py.installation.isVirtualEnvironment)
       try await py.startPool("numpy", size: 1, mode: .worker)
       py.route(module: "numpy", to: "numpy")
@@ -51,7 +52,8 @@ enum NumpyEnvironment {
     let venv = root.appendingPathComponent(".venv-numpy-\(installation.version.majorMinor)")
     let python = venv.appendingPathComponent("bin/python").path
     if try run(python, ["-c", "import numpy"]) != 0 {
-      try #require(try run(installation.executable, ["-m", "venv", venv.path]) == 0, "could not create \(venv.path)")
+      try #require(
+        try run(installation.executable, ["-m", "venv", venv.path]) == 0, "could not create \(venv.path)")
       try #require(
         try run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "numpy"]) == 0,
         "could not install numpy from PyPI into \(venv.path)")

@@ -6,7 +6,8 @@ import Testing
 /// Code nobody should run, run anyway: each is a clear Swift error and the host lives on.
 @Suite("Hostile input and shutdown", .timeLimit(.minutes(2)))
 struct HostileInputTests {
-  static let config = PythonRuntime.Configuration(defaultPool: .init(size: 2), interruptGrace: .milliseconds(500))
+  static let config = PythonRuntime.Configuration(
+    defaultPool: .init(size: 2), interruptGrace: .milliseconds(500))
 
   @Test func infiniteRecursion() async throws {
     try await withRuntime(Self.config) { (py) async throws in
@@ -75,7 +76,8 @@ struct HostileInputTests {
       // A non-daemon thread that finishes soon is joined at close.
       let joined = try await py.newContext(mode: mode)
       try await joined.exec(
-        "import threading, time\ndone = []\nt = threading.Thread(target=lambda: (time.sleep(0.2), done.append(1)))\nt.start()")
+        "import threading, time\ndone = []\nt = threading.Thread(target=lambda: (time.sleep(0.2), done.append(1)))\nt.start()"
+      )
       await joined.close()
       #expect(!joined.isOpen)
       // One that never finishes is reported and its interpreter left running: close returns.
@@ -146,12 +148,18 @@ struct HostileInputTests {
           }
         }
         // Ordinary work still runs.
-        #expect(try await py.withContext(pool: name) { lease in try await lease.eval("sorted([3, 1, 2])") } == [1, 2, 3])
+        #expect(
+          try await py.withContext(pool: name) { lease in try await lease.eval("sorted([3, 1, 2])") } == [
+            1, 2, 3,
+          ])
       }
       // Contexts without the sandbox are unaffected, including worker ones in the same
       // (main) interpreter as the sandboxed worker pool.
       try await py.startPool("free", size: 1, mode: .worker)
-      #expect(try await py.withContext(pool: "free") { lease in try await lease.eval("__import__('os').system('true')") } == 0)
+      #expect(
+        try await py.withContext(pool: "free") { lease in
+          try await lease.eval("__import__('os').system('true')")
+        } == 0)
       #expect(try await py.eval("__import__('os').kill(__import__('os').getpid(), 0)") == nil)
     }
   }

@@ -7,7 +7,8 @@ import Testing
 @Suite("Pools under load and failure")
 struct PoolResilienceTests {
   @Test func deadContextIsReplacedWithTheSameModeAndPreload() async throws {
-    try await withRuntime(.init(defaultPool: .init(size: 2), preload: "MARK = 'preloaded'")) { (py) async throws in
+    try await withRuntime(.init(defaultPool: .init(size: 2), preload: "MARK = 'preloaded'")) {
+      (py) async throws in
       let dead = try await py.context(index: 0)
       await dead.close()  // its thread and interpreter end: the context can no longer run
       // Routing skips it and the pool replaces it.

@@ -44,7 +44,9 @@ struct PreloadSeedTests {
         #expect(try await other.eval("CONFIG['version']") == "1.0", "mode \(mode)")
         await other.close()
       }
-      try await py.withContext { (lease) async throws in #expect(try await lease.eval("shared_helper(1)") == 2) }
+      try await py.withContext { (lease) async throws in
+        #expect(try await lease.eval("shared_helper(1)") == 2)
+      }
     }
   }
 
@@ -109,7 +111,8 @@ struct PreloadSeedTests {
     let directory = try Self.moduleDirectory(name: "swiftpy_cfgmod", body: "VALUE = 'from path'")
     defer { try? FileManager.default.removeItem(at: directory) }
     let config = PythonRuntime.Configuration(
-      defaultPool: .init(size: 2), preload: "import swiftpy_cfgmod\nGREETING = swiftpy_cfgmod.VALUE + ' ' + str(len(json.dumps([])))",
+      defaultPool: .init(size: 2),
+      preload: "import swiftpy_cfgmod\nGREETING = swiftpy_cfgmod.VALUE + ' ' + str(len(json.dumps([])))",
       paths: [directory.path], imports: ["json"])
     try await withRuntime(config) { (py) async throws in
       // Execution flow: paths → imports → preload, so the preload sees both.
@@ -137,7 +140,9 @@ struct PreloadSeedTests {
       #expect(try await py.call("swiftpy_latemod", "answer") == 42)
       py.paths.remove(directory.path)
       #expect(py.paths.all.isEmpty)
-      #expect(try await standalone.eval("__import__('sys').path.count(p)", locals: ["p": .string(directory.path)]) == 0)
+      #expect(
+        try await standalone.eval("__import__('sys').path.count(p)", locals: ["p": .string(directory.path)])
+          == 0)
     }
   }
 

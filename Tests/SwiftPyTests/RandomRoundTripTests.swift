@@ -43,24 +43,35 @@ struct SplitMix64: RandomNumberGenerator {
 
 extension PythonValue {
   /// A random tree: scalars of every kind (edge cases included) and containers up to 4 deep.
-  static func random<G: RandomNumberGenerator>(using g: inout G, depth: Int, hashable: Bool = false) -> PythonValue {
+  static func random<G: RandomNumberGenerator>(using g: inout G, depth: Int, hashable: Bool = false)
+    -> PythonValue
+  {
     let containers = depth < 4
     switch Int.random(in: 0..<(containers ? 13 : 8), using: &g) {
     case 0: return .none
     case 1: return .bool(Bool.random(using: &g))
     case 2:
-      return .int([0, 1, -1, .max, .min, Int.random(in: -1_000...1_000, using: &g)].randomElement(using: &g)!)
+      return .int(
+        [0, 1, -1, .max, .min, Int.random(in: -1_000...1_000, using: &g)].randomElement(using: &g)!)
     case 3:
-      let digits = (0..<Int.random(in: 19...60, using: &g)).map { _ in String(Int.random(in: 0...9, using: &g)) }
+      let digits = (0..<Int.random(in: 19...60, using: &g)).map { _ in
+        String(Int.random(in: 0...9, using: &g))
+      }
       let big = PythonBigInt((Bool.random(using: &g) ? "-" : "") + "9" + digits.joined())!
       return .integer(big)
     case 4:
-      let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1]
-      return .float(Bool.random(using: &g) ? specials.randomElement(using: &g)! : Double.random(in: -1e9...1e9, using: &g))
+      let specials: [Double] = [
+        .nan, .infinity, -.infinity, -0.0, 0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1,
+      ]
+      return .float(
+        Bool.random(using: &g) ? specials.randomElement(using: &g)! : Double.random(in: -1e9...1e9, using: &g)
+      )
     case 5:
       let alphabet = Array("aZ09 _\u{0}\n\t'\"\\é日本🐍\u{10FFFF}\u{7F}")
-      return .string(String((0..<Int.random(in: 0...12, using: &g)).map { _ in alphabet.randomElement(using: &g)! }))
-    case 6: return .bytes((0..<Int.random(in: 0...16, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) })
+      return .string(
+        String((0..<Int.random(in: 0...12, using: &g)).map { _ in alphabet.randomElement(using: &g)! }))
+    case 6:
+      return .bytes((0..<Int.random(in: 0...16, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) })
     case 7: return .tuple([])
     case 8 where !hashable: return .list(children(using: &g, depth: depth))
     case 9: return .tuple(children(using: &g, depth: depth, hashable: hashable))
@@ -80,6 +91,7 @@ extension PythonValue {
   private static func children<G: RandomNumberGenerator>(using g: inout G, depth: Int, hashable: Bool = false)
     -> [PythonValue]
   {
-    (0..<Int.random(in: 0...5, using: &g)).map { _ in random(using: &g, depth: depth + 1, hashable: hashable) }
+    (0..<Int.random(in: 0...5, using: &g)).map { _ in random(using: &g, depth: depth + 1, hashable: hashable)
+    }
   }
 }

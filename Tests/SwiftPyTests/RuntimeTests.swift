@@ -18,8 +18,10 @@ struct RuntimeTests {
       #expect(try await py.call("math", "sqrt", args: [16]) == .float(4.0))
       #expect(try await py.call("os.path", "join", args: ["a", "b"]) == "a/b")
       #expect(try await py.call("builtins", "len", args: [[1, 2, 3]]) == 3)
-      #expect(try await py.call("json", "dumps", args: [["a": 1]], kwargs: ["indent": 2]) == "{\n  \"a\": 1\n}")
-      #expect(try await py.call("collections", "OrderedDict.fromkeys", args: [["a", "b"]]) == ["a": nil, "b": nil])
+      #expect(
+        try await py.call("json", "dumps", args: [["a": 1]], kwargs: ["indent": 2]) == "{\n  \"a\": 1\n}")
+      #expect(
+        try await py.call("collections", "OrderedDict.fromkeys", args: [["a", "b"]]) == ["a": nil, "b": nil])
     }
   }
 
@@ -55,7 +57,8 @@ struct RuntimeTests {
 
   @Test func severalRuntimesLiveSideBySide() async throws {
     try await withRuntime(.init(defaultPool: .init(size: 1))) { (first) async throws in
-      try await withRuntime(.init(defaultPool: .init(size: 1, mode: .worker))) { (second) async throws -> Void in
+      try await withRuntime(.init(defaultPool: .init(size: 1, mode: .worker))) {
+        (second) async throws -> Void in
         #expect(try await first.eval("6 * 7") == 42)
         #expect(try await second.eval("6 * 7") == 42)
       }
@@ -92,7 +95,8 @@ struct RuntimeTests {
       let root = try await ctx.withPython { py in try py.import("math").sqrt(2.0).decode(Double.self) }
       #expect(root == 2.0.squareRoot())
       let dumped = try await ctx.withPython { py in
-        try py.import("json").dumps(["b": 1, "a": [true, nil]] as PythonValue, sort_keys: true).decode(String.self)
+        try py.import("json").dumps(["b": 1, "a": [true, nil]] as PythonValue, sort_keys: true).decode(
+          String.self)
       }
       #expect(dumped == #"{"a": [true, null], "b": 1}"#)
       let items = try await ctx.withPython { py in

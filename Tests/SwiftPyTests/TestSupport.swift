@@ -22,7 +22,9 @@ func withRuntime<T>(
 /// The modes the loaded Python can run (ownGIL is refused on 3.12.0–3.12.3).
 func availableModes() async throws -> [PythonContext.Mode] {
   let installation = try await DiscoveryCache.discover(.automatic).installation
-  return PythonContext.Mode.allCases.filter { (try? PythonContext.checkAvailable($0, in: installation)) != nil }
+  return PythonContext.Mode.allCases.filter {
+    (try? PythonContext.checkAvailable($0, in: installation)) != nil
+  }
 }
 
 /// Expects `body` to throw a PythonError and returns it.

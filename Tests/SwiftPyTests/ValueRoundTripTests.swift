@@ -34,14 +34,17 @@ struct ValueRoundTripTests {
 
   @Test func pythonSideValuesArriveExactly() async throws {
     try await Self.shared { (ctx) async throws in
-      #expect(try await ctx.eval("2**200") == .bigInt(PythonBigInt("1606938044258990275541962092341162602522202993782792835301376")!))
+      #expect(
+        try await ctx.eval("2**200")
+          == .bigInt(PythonBigInt("1606938044258990275541962092341162602522202993782792835301376")!))
       #expect(try await ctx.eval("-2**63") == .int(Int.min))
       #expect(try await ctx.eval("2**63") == .bigInt(PythonBigInt("9223372036854775808")!))
       #expect(try await ctx.eval("float('-0.0')") == .float(-0.0))
       #expect(try await ctx.eval("float('-0.0')") != .float(0.0))
       #expect(try await ctx.eval("b'a\\x00b'") == .bytes([97, 0, 98]))
       #expect(try await ctx.eval("frozenset({1})") == .set([1]))
-      #expect(try await ctx.eval("{'z': 1, 'a': 2, 'm': 3}").dictValue.map { Array($0.keys) } == ["z", "a", "m"])
+      #expect(
+        try await ctx.eval("{'z': 1, 'a': 2, 'm': 3}").dictValue.map { Array($0.keys) } == ["z", "a", "m"])
       // Subclasses arrive as their base type.
       #expect(try await ctx.eval("__import__('collections').OrderedDict(b=1, a=2)") == ["b": 1, "a": 2])
       #expect(try await ctx.eval("__import__('enum').IntEnum('E', 'X Y').Y") == 2)
@@ -60,7 +63,10 @@ struct ValueRoundTripTests {
 
   @Test func unconvertibleValueNamesItsType() async throws {
     try await Self.shared { (ctx) async throws in
-      for (code, type) in [("(i for i in range(3))", "generator"), ("__import__('math')", "module"), ("object()", "object"), ("len", "builtin_function_or_method")] {
+      for (code, type) in [
+        ("(i for i in range(3))", "generator"), ("__import__('math')", "module"), ("object()", "object"),
+        ("len", "builtin_function_or_method"),
+      ] {
         do {
           _ = try await ctx.eval(code)
           Issue.record("\(code) converted")
@@ -85,7 +91,10 @@ struct ValueRoundTripTests {
   @Test func deepNestingIsAnErrorNotACrash() async throws {
     try await Self.shared { (ctx) async throws in
       // Python → Swift: deeper than the limit, and a list that contains itself.
-      for code in ["__import__('functools').reduce(lambda a, _: [a], range(5000), [])", "(lambda l: (l.append(l), l)[1])([])"] {
+      for code in [
+        "__import__('functools').reduce(lambda a, _: [a], range(5000), [])",
+        "(lambda l: (l.append(l), l)[1])([])",
+      ] {
         do {
           _ = try await ctx.eval(code)
           Issue.record("converted \(code)")
@@ -111,7 +120,9 @@ struct ValueRoundTripTests {
 
   @Test func keysThatMergeOnTheOtherSideAreRefused() async throws {
     try await Self.shared { (ctx) async throws in
-      for value: PythonValue in [[.int(1): "a", .bool(true): "b"], .set([0, false]), .set([.float(0.0), .float(-0.0)])] {
+      for value: PythonValue in [
+        [.int(1): "a", .bool(true): "b"], .set([0, false]), .set([.float(0.0), .float(-0.0)]),
+      ] {
         do {
           _ = try await ctx.eval("v", locals: ["v": value])
           Issue.record("\(value) converted with merged keys")

@@ -72,7 +72,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     var own: OpaquePointer?
   }
 
-  private init(thread: InterpreterThread, mode: Mode, name: String, policy: CallPolicy, state: Confined<State>) {
+  private init(
+    thread: InterpreterThread, mode: Mode, name: String, policy: CallPolicy, state: Confined<State>
+  ) {
     self.thread = thread
     self.policy = policy
     self.mode = mode
@@ -91,7 +93,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     let thread = try await InterpreterThread.start(kind: mode.interpreterKind, name: name) {
       try PythonContext.hintingSubinterpreterImports(mode) {
         try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
-        let base = try ContextSetup.makeBaseGlobals(imports: blueprint.imports, preload: blueprint.preload.code)
+        let base = try ContextSetup.makeBaseGlobals(
+          imports: blueprint.imports, preload: blueprint.preload.code)
         state.value.base = base
         state.value.baseVersion = blueprint.preload.version
         state.value.imports = blueprint.imports
@@ -171,7 +174,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Runs `body` on the context's thread with direct access to Python objects. Objects made
   /// inside cannot leave the closure: they are not `Sendable`, and the result must be.
-  public func withPython<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T)
+  public func withPython<T: Sendable>(
+    timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T
+  )
     async throws -> T
   {
     try await withPython(in: .own, timeout: timeout, body)
@@ -210,13 +215,15 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   func eval(_ expression: String, locals: [String: PythonValue], in namespace: Namespace, timeout: Duration?)
     async throws -> PythonValue
   {
-    try await run(namespace, timeout: timeout, describing: "eval(\(PythonContext.excerpt(expression)))") { globals in
+    try await run(namespace, timeout: timeout, describing: "eval(\(PythonContext.excerpt(expression)))") {
+      globals in
       try PythonExecution.evaluate(expression, globals: globals, locals: locals)
     }
   }
 
   func exec(_ code: String, in namespace: Namespace, timeout: Duration?) async throws {
-    try await run(namespace, timeout: timeout, describing: "exec(\(PythonContext.excerpt(code)))") { globals in
+    try await run(namespace, timeout: timeout, describing: "exec(\(PythonContext.excerpt(code)))") {
+      globals in
       try PythonExecution.execute(code, globals: globals)
     }
   }
@@ -300,7 +307,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// `preload` (rebuilt first if the preload changed since the context was created).
   func openSession(preload: PreloadSnapshot) async throws -> Session {
     let session = Session()
-    try await thread.perform(timeout: policy.defaultTimeout, grace: policy.grace, describing: "a session's preload") {
+    try await thread.perform(
+      timeout: policy.defaultTimeout, grace: policy.grace, describing: "a session's preload"
+    ) {
       [state, name, mode] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         session.globals.value = try PythonContext.copyBase(state, preload: preload, name: name)
@@ -321,7 +330,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// Imports `module` now and binds it in the base globals (and so in every later session) and
   /// the own namespace. Throws the PythonError when the import fails.
   func addImport(_ module: String) async throws {
-    try await thread.perform(timeout: policy.defaultTimeout, grace: policy.grace, describing: "import \(module)") {
+    try await thread.perform(
+      timeout: policy.defaultTimeout, grace: policy.grace, describing: "import \(module)"
+    ) {
       [state, mode] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         if let base = state.value.base { try ContextSetup.bindImport(module, in: base) }
@@ -333,7 +344,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Stops binding `module` in sessions made from now on.
   func removeImport(_ module: String) {
-    thread.submit({ [state] in state.value.imports.removeAll { $0 == module } }, reject: { _ in }, isRequest: false)
+    thread.submit(
+      { [state] in state.value.imports.removeAll { $0 == module } }, reject: { _ in }, isRequest: false)
   }
 
   /// Adds or removes a `sys.path` entry; queued, so every later call on the context sees it.
@@ -374,7 +386,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       throw error.addingHint(
         "\(named) cannot be loaded in a \(mode) context (it does not support sub-interpreters); "
           + "import it in a pool of .worker contexts instead: "
-          + "try await py.startPool(\"workers\", size: 1, mode: .worker); py.route(module: \"\(route)\", to: \"workers\")")
+          + "try await py.startPool(\"workers\", size: 1, mode: .worker); py.route(module: \"\(route)\", to: \"workers\")"
+      )
     }
   }
 }

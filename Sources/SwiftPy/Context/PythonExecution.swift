@@ -41,8 +41,10 @@ enum PythonExecution {
     if locals.isEmpty {
       localsDict = nil
     } else {
-      localsDict = try PythonValue.dict(OrderedDictionary(uniqueKeysWithValues: locals.map { (.string($0.key), $0.value) }))
-        .makePythonObject()
+      localsDict = try PythonValue.dict(
+        OrderedDictionary(uniqueKeysWithValues: locals.map { (.string($0.key), $0.value) })
+      )
+      .makePythonObject()
     }
     defer { localsDict.map(Py_DecRef) }
     guard let result = userCode({ PyEval_EvalCode(compiled, globals, localsDict ?? globals) }) else {
@@ -56,7 +58,9 @@ enum PythonExecution {
   static func execute(_ code: String, globals: OpaquePointer) throws {
     let compiled = try compile(code, start: Int32(SPY_FILE_INPUT))
     defer { Py_DecRef(compiled) }
-    guard let result = userCode({ PyEval_EvalCode(compiled, globals, globals) }) else { throw PythonError.fetch() }
+    guard let result = userCode({ PyEval_EvalCode(compiled, globals, globals) }) else {
+      throw PythonError.fetch()
+    }
     Py_DecRef(result)
   }
 

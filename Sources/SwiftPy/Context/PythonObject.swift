@@ -60,7 +60,9 @@ public final class PythonObject: CustomStringConvertible {
   public func setAttribute(_ name: String, _ value: any PythonConvertible) throws {
     try checkThread()
     let object = try value.pythonObject(on: thread)
-    guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else { throw PythonExecution.fetchError() }
+    guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else {
+      throw PythonExecution.fetchError()
+    }
   }
 
   /// `object[key]`.
@@ -75,7 +77,9 @@ public final class PythonObject: CustomStringConvertible {
     try checkThread()
     let key = try key.pythonObject(on: thread)
     let value = try value.pythonObject(on: thread)
-    guard PyObject_SetItem(pointer, key.pointer, value.pointer) == 0 else { throw PythonExecution.fetchError() }
+    guard PyObject_SetItem(pointer, key.pointer, value.pointer) == 0 else {
+      throw PythonExecution.fetchError()
+    }
   }
 
   // MARK: Calls
@@ -123,7 +127,9 @@ public final class PythonObject: CustomStringConvertible {
       let dict = try wrap(PyDict_New())
       for (key, value) in keywords {
         let object = try value.pythonObject(on: thread)
-        guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else { throw PythonExecution.fetchError() }
+        guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else {
+          throw PythonExecution.fetchError()
+        }
       }
       kwargs = dict
     }

@@ -141,7 +141,8 @@ final class InterpreterThread: @unchecked Sendable {
   /// `timeout` (``PythonRuntimeError/Code/timeout``): a queued job is removed without running;
   /// a running one is interrupted, and the thread abandoned if it does not stop within `grace`.
   func perform<T: Sendable>(
-    timeout: Duration? = nil, grace: Duration = .seconds(2), describing what: @autoclosure () -> String = "a call",
+    timeout: Duration? = nil, grace: Duration = .seconds(2),
+    describing what: @autoclosure () -> String = "a call",
     _ body: @escaping @Sendable () throws -> T
   ) async throws -> T {
     if isCurrent {
@@ -178,7 +179,11 @@ final class InterpreterThread: @unchecked Sendable {
   /// Answers `answer` with `error` (or `CancellationError`), then removes its job if queued or
   /// interrupts it if running.
   private func stop<T>(job id: UInt64, answer: Answer<T>, grace: Duration, error: PythonRuntimeError?) {
-    if let error { answer.resume(with: .failure(error)) } else { answer.resume(with: .failure(CancellationError())) }
+    if let error {
+      answer.resume(with: .failure(error))
+    } else {
+      answer.resume(with: .failure(CancellationError()))
+    }
     if removeQueued(id) { return }
     interrupt(job: id, because: error?.message ?? "the calling task was cancelled", grace: grace)
   }

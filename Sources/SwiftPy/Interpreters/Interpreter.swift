@@ -30,7 +30,9 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
 
   /// Runs source code in `__main__`. With `dedent`, common leading indentation is removed first
   /// so that indented literals work (`"""\n    print('spam!')\n"""`).
-  public func exec(_ code: String, dedent: Bool = true, timeout: Duration? = nil) async throws(InterpreterError) {
+  public func exec(_ code: String, dedent: Bool = true, timeout: Duration? = nil)
+    async throws(InterpreterError)
+  {
     try await translate { try await context.exec(dedent ? Interpreter.dedent(code) : code, timeout: timeout) }
   }
 
@@ -40,7 +42,9 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
     _ module: String, _ function: String, args: [PythonValue] = [],
     kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws(InterpreterError) -> PythonValue {
-    try await translate { try await context.call(module, function, args: args, kwargs: kwargs, timeout: timeout) }
+    try await translate {
+      try await context.call(module, function, args: args, kwargs: kwargs, timeout: timeout)
+    }
   }
 
   /// Starts the call on a new OS thread of this interpreter and returns at once; await the
@@ -97,7 +101,9 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
   /// Removes the common leading whitespace of the non-blank lines (like `textwrap.dedent`).
   static func dedent(_ code: String) -> String {
     let lines = code.split(separator: "\n", omittingEmptySubsequences: false)
-    let indents = lines.filter { !$0.allSatisfy(\.isWhitespace) }.map { $0.prefix(while: { $0 == " " || $0 == "\t" }) }
+    let indents = lines.filter { !$0.allSatisfy(\.isWhitespace) }.map {
+      $0.prefix(while: { $0 == " " || $0 == "\t" })
+    }
     guard var common = indents.first else { return code }
     for indent in indents.dropFirst() {
       common = common.prefix(zip(common, indent).prefix(while: { $0 == $1 }).count)

@@ -52,10 +52,11 @@ public final class Interpreters: Sendable {
 
   /// Every interpreter of this API that still exists: the main one, then those created here.
   public func listAll() -> [Interpreter] {
-    [main] + created.withLock { list in
-      list.removeAll { !$0.isAlive }
-      return list
-    }
+    [main]
+      + created.withLock { list in
+        list.removeAll { !$0.isAlive }
+        return list
+      }
   }
 
   /// The id of the interpreter attached to the calling thread: inside

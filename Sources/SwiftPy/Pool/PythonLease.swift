@@ -40,14 +40,18 @@ public final class PythonLease: Sendable, CustomStringConvertible {
   /// True until ``unbind()``.
   public var isBound: Bool { bound.load(ordering: .acquiring) }
 
-  public var description: String { "PythonLease(\(context.name) of pool \(pool)\(isBound ? "" : ", unbound"))" }
+  public var description: String {
+    "PythonLease(\(context.name) of pool \(pool)\(isBound ? "" : ", unbound"))"
+  }
 
   /// Evaluates an expression in the lease's namespace.
   /// Every call takes a `timeout` (else the runtime's default), as on ``PythonContext``.
   public func eval(_ expression: String, locals: [String: PythonValue] = [:], timeout: Duration? = nil)
     async throws -> PythonValue
   {
-    try await checked { try await context.eval(expression, locals: locals, in: .session(session), timeout: timeout) }
+    try await checked {
+      try await context.eval(expression, locals: locals, in: .session(session), timeout: timeout)
+    }
   }
 
   /// Evaluates an expression and decodes its value as `T`.
@@ -68,12 +72,15 @@ public final class PythonLease: Sendable, CustomStringConvertible {
     kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws -> PythonValue {
     try await checked {
-      try await context.call(module, function, args: args, kwargs: kwargs, in: .session(session), timeout: timeout)
+      try await context.call(
+        module, function, args: args, kwargs: kwargs, in: .session(session), timeout: timeout)
     }
   }
 
   /// Direct object access with the lease's namespace as globals.
-  public func withPython<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T)
+  public func withPython<T: Sendable>(
+    timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T
+  )
     async throws -> T
   {
     try await checked { try await context.withPython(in: .session(session), timeout: timeout, body) }

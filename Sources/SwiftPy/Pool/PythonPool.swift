@@ -28,7 +28,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   private let replacements = Atomic<Int>(0)
 
   private init(
-    name: String, mode: PythonContext.Mode, sandbox: Bool, installation: PythonInstallation, policy: CallPolicy,
+    name: String, mode: PythonContext.Mode, sandbox: Bool, installation: PythonInstallation,
+    policy: CallPolicy,
     blueprint: @escaping @Sendable () -> ContextBlueprint, contexts: [PythonContext]
   ) {
     self.name = name
@@ -86,7 +87,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     }
     let contexts = started.sorted { $0.0 < $1.0 }.map(\.1)
     return PythonPool(
-      name: name, mode: mode, sandbox: sandbox, installation: installation, policy: policy, blueprint: blueprint,
+      name: name, mode: mode, sandbox: sandbox, installation: installation, policy: policy,
+      blueprint: blueprint,
       contexts: contexts)
   }
 

@@ -40,6 +40,8 @@ struct RoutingTable: Sendable {
     let functionRoutes = functions.flatMap { module, entries in
       entries.map { PythonRoute(module: module, function: $0.key, pool: $0.value) }
     }
-    return (moduleRoutes + functionRoutes).sorted { ($0.module, $0.function ?? "") < ($1.module, $1.function ?? "") }
+    return (moduleRoutes + functionRoutes).sorted {
+      ($0.module, $0.function ?? "") < ($1.module, $1.function ?? "")
+    }
   }
 }

@@ -24,7 +24,8 @@ enum DiscoveryCache {
       let started = Task {
         try await withCheckedThrowingContinuation { continuation in
           Thread {
-            continuation.resume(with: Result { try PythonDiscovery.discover(choice, environment: environment) })
+            continuation.resume(
+              with: Result { try PythonDiscovery.discover(choice, environment: environment) })
           }.start()
         }
       }

@@ -4,7 +4,9 @@ extension PythonRuntime {
 
   /// This runtime's lease bound to the current task, if any.
   var boundLease: PythonLease? {
-    guard let lease = PythonRuntime.currentLease, lease.runtimeSerial == serial, lease.isBound else { return nil }
+    guard let lease = PythonRuntime.currentLease, lease.runtimeSerial == serial, lease.isBound else {
+      return nil
+    }
     return lease
   }
 

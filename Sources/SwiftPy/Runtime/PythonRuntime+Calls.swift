@@ -8,7 +8,8 @@ public struct PythonCall: Sendable {
   public let kwargs: OrderedDictionary<String, PythonValue>
 
   public init(
-    _ module: String, _ function: String, args: [PythonValue] = [], kwargs: OrderedDictionary<String, PythonValue> = [:]
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:]
   ) {
     self.module = module
     self.function = function
@@ -74,7 +75,8 @@ extension PythonRuntime {
         group.addTask {
           let result = await Result {
             try await context.call(
-              call.module, call.function, args: call.args, kwargs: call.kwargs, in: .fresh(preload), timeout: timeout)
+              call.module, call.function, args: call.args, kwargs: call.kwargs, in: .fresh(preload),
+              timeout: timeout)
           }
           return (index, result)
         }

@@ -13,7 +13,8 @@ extension PythonRuntime {
     guard directory.pools.withLock({ $0[name] == nil }) else { throw PythonPoolError.poolExists(name) }
     let pool = try await PythonPool.start(
       name: name, size: size, mode: mode ?? PythonRuntime.defaultMode(for: installation), sandbox: sandbox,
-      installation: installation, policy: policy, threadPrefix: "rt\(serial)-\(name)", blueprint: { [self] in blueprint })
+      installation: installation, policy: policy, threadPrefix: "rt\(serial)-\(name)",
+      blueprint: { [self] in blueprint })
     let raced = directory.pools.withLock { pools in
       if pools[name] != nil { return true }
       pools[name] = pool

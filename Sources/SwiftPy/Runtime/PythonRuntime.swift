@@ -135,7 +135,8 @@ public final class PythonRuntime: Sendable {
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
     let policy = CallPolicy(defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace)
     let pool = try await PythonPool.start(
-      name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox, installation: installation,
+      name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox,
+      installation: installation,
       policy: policy, threadPrefix: "rt\(serial)-default", blueprint: blueprint)
     directory.pools.withLock { $0["default"] = pool }
     let interpreters: Interpreters
@@ -147,13 +148,15 @@ public final class PythonRuntime: Sendable {
       throw error
     }
     return PythonRuntime(
-      discovery: discovery, process: process, policy: policy, serial: serial, directory: directory, preload: preload,
+      discovery: discovery, process: process, policy: policy, serial: serial, directory: directory,
+      preload: preload,
       paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
   }
 
   /// What every new context is given: the registries as they are at that moment.
   private static func blueprintMaker(
-    _ installation: PythonInstallation, _ preload: PythonPreload, _ paths: PythonPaths, _ imports: PythonImports
+    _ installation: PythonInstallation, _ preload: PythonPreload, _ paths: PythonPaths,
+    _ imports: PythonImports
   ) -> @Sendable () -> ContextBlueprint {
     {
       var blueprint = ContextBlueprint(installation)

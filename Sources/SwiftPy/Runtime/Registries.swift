@@ -110,7 +110,9 @@ public final class PythonImports: Sendable {
     let valid =
       !parts.isEmpty
       && parts.allSatisfy { part in
-        guard let first = part.unicodeScalars.first, first == "_" || first.properties.isXIDStart else { return false }
+        guard let first = part.unicodeScalars.first, first == "_" || first.properties.isXIDStart else {
+          return false
+        }
         return part.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isXIDContinue }
       }
     guard valid else { throw PythonRuntimeError(.invalidArgument, "'\(module)' is not a module name") }

@@ -100,7 +100,8 @@ extension PythonError {
     }
     var moduleName: String?
     if PyErr_GivenExceptionMatches(exception, spy_objects().pointee.ImportError) != 0 {
-      moduleName = PythonError.string(PyObject_GetAttrString(exception, "name")) ?? PythonError.importedModule(exception)
+      moduleName =
+        PythonError.string(PyObject_GetAttrString(exception, "name")) ?? PythonError.importedModule(exception)
     }
     var cause: PythonError?
     if depth < 32 {  // chains can be cyclic in principle; bound them

@@ -116,7 +116,9 @@ extension PythonValue {
   }
 
   /// `budget` is what may still be copied; every level charges its size to it.
-  private init(pythonObject object: OpaquePointer, depth: Int, budget: inout Int) throws(PythonConversionError) {
+  private init(pythonObject object: OpaquePointer, depth: Int, budget: inout Int)
+    throws(PythonConversionError)
+  {
     guard depth < PythonValue.maximumDepth else {
       throw PythonValue.tooDeep(PythonError.qualifiedTypeName(of: object))
     }
@@ -139,7 +141,9 @@ extension PythonValue {
         else { throw PythonValue.rejected("int") }
         self = .integer(big)
       }
-    } else if type == spy_objects().pointee.FloatType || PyType_IsSubtype(type, spy_objects().pointee.FloatType) != 0 {
+    } else if type == spy_objects().pointee.FloatType
+      || PyType_IsSubtype(type, spy_objects().pointee.FloatType) != 0
+    {
       self = .float(PyFloat_AsDouble(object))
     } else if spy_has_flag(object, UInt(SPY_TPFLAGS_UNICODE_SUBCLASS)) {
       var size: Py_ssize_t = 0
@@ -173,7 +177,8 @@ extension PythonValue {
       var items: [PythonValue] = []
       items.reserveCapacity(count)
       for index in 0..<count {
-        items.append(try PythonValue(pythonObject: PyTuple_GetItem(object, index)!, depth: depth + 1, budget: &budget))
+        items.append(
+          try PythonValue(pythonObject: PyTuple_GetItem(object, index)!, depth: depth + 1, budget: &budget))
       }
       self = .tuple(items)
     } else if spy_has_flag(object, UInt(SPY_TPFLAGS_DICT_SUBCLASS)) {
@@ -183,7 +188,9 @@ extension PythonValue {
       var value: OpaquePointer?
       while PyDict_Next(object, &position, &key, &value) != 0 {
         let entryKey = try PythonValue(pythonObject: key!, depth: depth + 1, budget: &budget)
-        guard entries.updateValue(try PythonValue(pythonObject: value!, depth: depth + 1, budget: &budget), forKey: entryKey) == nil
+        guard
+          entries.updateValue(
+            try PythonValue(pythonObject: value!, depth: depth + 1, budget: &budget), forKey: entryKey) == nil
         else { throw PythonValue.merged("dict", pythonKey: entryKey) }
       }
       self = .dict(entries)
