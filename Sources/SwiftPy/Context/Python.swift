@@ -1,6 +1,6 @@
 import CPythonShim
 
-/// The interpreter, as seen inside ``PythonContext/withPython(_:)``: holding it means the
+/// The interpreter, as seen inside ``PythonContext/withPython(timeout:_:)``: holding it means the
 /// interpreter is attached to the current thread, so Python objects may be touched (the
 /// token idea of PyO3). Like ``PythonObject``, it is not `Sendable`.
 public struct Python {

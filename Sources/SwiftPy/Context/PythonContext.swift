@@ -4,7 +4,7 @@ import OrderedCollections
 /// One interpreter on its own pinned thread, with a namespace that keeps state between calls.
 ///
 /// A context runs one call at a time, in order. Its methods can be called from any task; the
-/// work runs on the context's thread. State set by ``exec(_:)`` stays for later calls on the
+/// work runs on the context's thread. State set by ``exec(_:timeout:)`` stays for later calls on the
 /// same context, until ``close()``.
 ///
 /// ```swift
@@ -68,7 +68,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     var base: OpaquePointer?
     var baseVersion = 0
     var imports: [String] = []
-    /// The lasting namespace of ``eval(_:locals:)`` and friends.
+    /// The lasting namespace of ``eval(_:locals:timeout:)`` and friends.
     var own: OpaquePointer?
   }
 

@@ -1,7 +1,7 @@
 import CPythonShim
 import OrderedCollections
 
-/// A reference to a live Python object, usable only inside the ``PythonContext/withPython(_:)``
+/// A reference to a live Python object, usable only inside the ``PythonContext/withPython(timeout:_:)``
 /// closure that produced it, on the interpreter's thread.
 ///
 /// ```swift
@@ -181,7 +181,7 @@ public final class PythonObject: CustomStringConvertible {
 @available(*, unavailable, message: "Python objects never leave their interpreter's thread")
 extension PythonObject: Sendable {}
 
-/// Something that can be passed to Python from inside ``PythonContext/withPython(_:)``.
+/// Something that can be passed to Python from inside ``PythonContext/withPython(timeout:_:)``.
 public protocol PythonConvertible {
   /// The value as a ``PythonValue``, or nil when it is already a live object.
   var pythonValue: PythonValue? { get throws }

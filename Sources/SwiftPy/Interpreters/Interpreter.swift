@@ -37,7 +37,7 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
   }
 
   /// Calls `module.function(*args, **kwargs)` in this interpreter and returns the result.
-  /// `module` `"__main__"` finds functions defined by ``exec(_:dedent:)``.
+  /// `module` `"__main__"` finds functions defined by ``exec(_:dedent:timeout:)``.
   public func call(
     _ module: String, _ function: String, args: [PythonValue] = [],
     kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil

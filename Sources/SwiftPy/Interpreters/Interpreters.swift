@@ -60,7 +60,7 @@ public final class Interpreters: Sendable {
   }
 
   /// The id of the interpreter attached to the calling thread: inside
-  /// ``PythonContext/withPython(_:)`` that context's interpreter; nil on threads that run no
+  /// ``PythonContext/withPython(timeout:_:)`` that context's interpreter; nil on threads that run no
   /// interpreter (Swift's own).
   public static var currentID: Int64? { InterpreterThread.current?.interpreterID }
 

@@ -1,6 +1,6 @@
 import OrderedCollections
 
-/// One call for ``PythonRuntime/parallel(_:pool:)``.
+/// One call for ``PythonRuntime/parallel(_:pool:timeout:)``.
 public struct PythonCall: Sendable {
   public let module: String
   public let function: String

@@ -182,7 +182,7 @@ public final class PythonRuntime: Sendable {
   // MARK: Standalone contexts
 
   /// A standalone context outside every pool, with a namespace that keeps state between calls
-  /// and starts from the preloaded globals. The runtime closes it at ``shutdown()`` if you
+  /// and starts from the preloaded globals. The runtime closes it at ``shutdown(deadline:)`` if you
   /// have not.
   public func newContext(mode: PythonContext.Mode? = nil) async throws -> PythonContext {
     try checkRunning()
