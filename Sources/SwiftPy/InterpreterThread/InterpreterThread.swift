@@ -259,19 +259,31 @@ final class InterpreterThread: @unchecked Sendable {
   /// short-lived thread that attaches to the interpreter (so the interpreter is not ended
   /// meanwhile: it counts as a guest) and checks under the GIL that job `id` still runs.
   private func sendAsyncInterrupt(to id: UInt64) {
-    let admitted = condition.withLock {
-      guard state == .running || state == .closing, interpreterState != nil else { return false }
-      guests += 1
-      return true
-    }
-    guard admitted else { return }
-    let sender = Thread { [self] in
-      let state = PyThreadState_New(interpreterState)!
-      PyEval_RestoreThread(state)
+    _ = startGuest(named: "interrupt", admittedWhileClosing: true) { [self] in
       if runningID.load(ordering: .acquiring) == id && interruptible.load(ordering: .acquiring) {
         asyncTarget.store(id, ordering: .releasing)
         _ = PyThreadState_SetAsyncExc(pythonThreadID, spy_objects().pointee.KeyboardInterrupt)
       }
+    }
+  }
+
+  /// Runs `body` on a new OS thread with a new thread state of this interpreter attached. The
+  /// interpreter is not ended while such a guest runs (``serve()`` waits for guests). Returns
+  /// false, running nothing, when the thread no longer admits guests.
+  private func startGuest(
+    named role: String, admittedWhileClosing: Bool = false, _ body: @escaping @Sendable () -> Void
+  ) -> Bool {
+    let admitted = condition.withLock {
+      guard state == .running || (admittedWhileClosing && state == .closing), interpreterState != nil
+      else { return false }
+      guests += 1
+      return true
+    }
+    guard admitted else { return false }
+    let os = Thread { [self] in
+      let state = PyThreadState_New(interpreterState)!
+      PyEval_RestoreThread(state)
+      body()
       PyThreadState_Clear(state)
       PyThreadState_DeleteCurrent()
       condition.withLock {
@@ -279,8 +291,10 @@ final class InterpreterThread: @unchecked Sendable {
         condition.broadcast()
       }
     }
-    sender.name = "\(name)-interrupt"
-    sender.start()
+    os.name = "\(name)-\(role)"
+    os.stackSize = InterpreterThread.stackSize
+    os.start()
+    return true
   }
 
   fileprivate final class InterruptTicket {
@@ -322,26 +336,9 @@ final class InterpreterThread: @unchecked Sendable {
   /// interpreter's own thread free (CPython's `call_in_thread`). The interpreter is not ended
   /// while such a guest runs.
   func performOnNewThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try condition.withLock {
-      guard state == .running else { throw refusal }
-      guests += 1
-    }
-    return try await withCheckedThrowingContinuation { continuation in
-      let os = Thread { [self] in
-        let state = PyThreadState_New(interpreterState)!
-        PyEval_RestoreThread(state)
-        let result = Result { try body() }
-        PyThreadState_Clear(state)
-        PyThreadState_DeleteCurrent()
-        condition.withLock {
-          guests -= 1
-          condition.broadcast()
-        }
-        continuation.resume(with: result)
-      }
-      os.name = "\(name)-guest"
-      os.stackSize = InterpreterThread.stackSize
-      os.start()
+    try await withCheckedThrowingContinuation { continuation in
+      let started = startGuest(named: "guest") { continuation.resume(with: Result { try body() }) }
+      if !started { continuation.resume(throwing: condition.withLock { refusal }) }
     }
   }
 
