@@ -50,6 +50,13 @@ struct BenchCommand: AsyncParsableCommand {
       await context.close()
     }
     report("create one \(mode) context (median of 15)", median(samples))
+    // Memory: eight contexts at once, RSS before and after.
+    let before = MemCheckCommand.residentBytes()
+    var contexts: [PythonContext] = []
+    for _ in 0..<8 { contexts.append(try await py.newContext(mode: mode)) }
+    let perContext = Double(MemCheckCommand.residentBytes() - before) / 8 / 1_048_576
+    print(String(format: "  RSS per \(mode) context (8 created): %.1f MiB", perContext))
+    for context in contexts { await context.close() }
   }
 
   private func roundTrips(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws
