@@ -44,32 +44,13 @@ int spy_load(const char *path, char *error, size_t size) {
   data.field = *(PyObject **)symbol;
   SPY_OBJECT(None, "_Py_NoneStruct")
   SPY_OBJECT(True, "_Py_TrueStruct")
-  SPY_OBJECT(False, "_Py_FalseStruct")
-  SPY_OBJECT(LongType, "PyLong_Type")
   SPY_OBJECT(BoolType, "PyBool_Type")
   SPY_OBJECT(FloatType, "PyFloat_Type")
-  SPY_OBJECT(UnicodeType, "PyUnicode_Type")
-  SPY_OBJECT(BytesType, "PyBytes_Type")
-  SPY_OBJECT(ListType, "PyList_Type")
-  SPY_OBJECT(TupleType, "PyTuple_Type")
-  SPY_OBJECT(DictType, "PyDict_Type")
   SPY_OBJECT(SetType, "PySet_Type")
   SPY_OBJECT(FrozenSetType, "PyFrozenSet_Type")
-  SPY_EXCEPTION(BaseException, "PyExc_BaseException")
-  SPY_EXCEPTION(Exception, "PyExc_Exception")
-  SPY_EXCEPTION(SystemExit, "PyExc_SystemExit")
   SPY_EXCEPTION(KeyboardInterrupt, "PyExc_KeyboardInterrupt")
   SPY_EXCEPTION(SyntaxError, "PyExc_SyntaxError")
-  SPY_EXCEPTION(TypeError, "PyExc_TypeError")
-  SPY_EXCEPTION(ValueError, "PyExc_ValueError")
-  SPY_EXCEPTION(RuntimeError, "PyExc_RuntimeError")
   SPY_EXCEPTION(ImportError, "PyExc_ImportError")
-  SPY_EXCEPTION(ModuleNotFoundError, "PyExc_ModuleNotFoundError")
-  SPY_EXCEPTION(AttributeError, "PyExc_AttributeError")
-  SPY_EXCEPTION(KeyError, "PyExc_KeyError")
-  SPY_EXCEPTION(RecursionError, "PyExc_RecursionError")
-  SPY_EXCEPTION(MemoryError, "PyExc_MemoryError")
-  SPY_EXCEPTION(OverflowError, "PyExc_OverflowError")
 #undef SPY_OBJECT
 #undef SPY_EXCEPTION
   spy_fn = fn;
@@ -92,4 +73,21 @@ long spy_thread_slot(void) {
   static _Thread_local long slot = -1;
   if (slot < 0) slot = __atomic_fetch_add(&spy_next_slot, 1, __ATOMIC_RELAXED);
   return slot;
+}
+
+static _Thread_local SPyInterruptGate *spy_gate;
+void spy_set_thread_gate(SPyInterruptGate *gate) { spy_gate = gate; }
+
+int spy_gate_exchange(SPyInterruptGate *gate, int open) {
+  int previous = __atomic_exchange_n(&gate->open, open, __ATOMIC_ACQ_REL);
+  if (!open && __atomic_exchange_n(&gate->async_target, 0, __ATOMIC_ACQ_REL) != 0) {
+    spy_fn.PyThreadState_SetAsyncExc(gate->thread_ident, NULL);
+  }
+  return previous;
+}
+
+int spy_hold_interrupts(void) { return spy_gate ? spy_gate_exchange(spy_gate, 0) : -1; }
+
+void spy_restore_interrupts(int previous) {
+  if (spy_gate && previous >= 0) __atomic_store_n(&spy_gate->open, previous, __ATOMIC_RELEASE);
 }

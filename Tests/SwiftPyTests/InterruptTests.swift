@@ -99,7 +99,7 @@ struct InterruptTests {
       #expect(py.numContexts() == 1)
       // Calls sent to the abandoned context are refused, not lost.
       await #expect(throws: PythonRuntimeError.self) { _ = try await stuck.eval("1") }
-      // When the sleep returns, its thread ends the interpreter.
+      // Closing it does not wait for the sleep: its thread ends the interpreter when it returns.
       await stuck.close()
     }
   }
@@ -122,6 +122,57 @@ struct InterruptTests {
       #expect(try await ctx.eval("3") == 3)
       await ctx.close()
     }
+  }
+
+  @Test func interruptingAStuckCallAnswersItsCaller() async throws {
+    var config = Self.config
+    config.interruptGrace = .milliseconds(300)
+    try await withRuntime(config) { (py) async throws in
+      let ctx = try await py.newContext()
+      let flag = Self.flagPath()
+      try await ctx.exec("import time")
+      // No timeout: only the interrupt (and, as the sleep ignores it, the abandonment) answers.
+      let call = Task { try await ctx.exec("open(\(PythonValue.string(flag)), 'w').close()\ntime.sleep(2)") }
+      try await waitUntil { FileManager.default.fileExists(atPath: flag) }
+      #expect(ctx.interrupt())
+      do {
+        try await call.value
+        Issue.record("the stuck call returned normally")
+      } catch let error as PythonRuntimeError {
+        #expect(error.code == .closed)
+      }
+      await ctx.close()  // returns at once: nobody waits for the abandoned thread
+      #expect(!ctx.isOpen)
+    }
+  }
+
+  @Test func theMainInterpreterIsNeverAbandoned() async throws {
+    var config = Self.config
+    config.interruptGrace = .milliseconds(200)
+    try await withRuntime(config) { (py) async throws in
+      do {
+        try await py.interpreters.main.exec("import time\ntime.sleep(0.6)", timeout: .milliseconds(50))
+        Issue.record("no timeout")
+      } catch let error as InterpreterError {
+        guard case .timeout = error else { throw error }
+      }
+      // After the sleep returns, the main interpreter serves calls again — here and in a new runtime.
+      try await py.interpreters.main.exec("x = 1")
+      try await withRuntime(.init(defaultPool: .init(size: 1))) { (other) async throws in
+        try await other.interpreters.main.exec("y = 2")
+      }
+    }
+  }
+
+  @Test func shutdownDoesNotWaitForAGuestThreadInABlockingCall() async throws {
+    let py = try await PythonRuntime.start(
+      .init(defaultPool: .init(size: 1), interruptGrace: .milliseconds(200)))
+    let interp = try await py.interpreters.create(isolated: py.supportedModes.contains(.ownGIL))
+    let guest = interp.callInThread("time", "sleep", args: [3.0])
+    try await Task.sleep(for: .milliseconds(50))
+    await py.shutdown(deadline: .milliseconds(100))  // returns though the guest still sleeps
+    #expect(!interp.isAlive)
+    _ = await guest.result
   }
 
   @Test func interpreterCallsTimeOutToo() async throws {

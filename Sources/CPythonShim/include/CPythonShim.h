@@ -62,12 +62,9 @@ typedef struct SPyFunctions {
 
 /* Data symbols: static singletons and built-in types, shared by every interpreter. */
 typedef struct SPyData {
-  PyObject *None, *True, *False;
-  PyTypeObject *LongType, *BoolType, *FloatType, *UnicodeType, *BytesType, *ListType,
-      *TupleType, *DictType, *SetType, *FrozenSetType;
-  PyObject *BaseException, *Exception, *SystemExit, *KeyboardInterrupt, *SyntaxError,
-      *TypeError, *ValueError, *RuntimeError, *ImportError, *ModuleNotFoundError,
-      *AttributeError, *KeyError, *RecursionError, *MemoryError, *OverflowError;
+  PyObject *None, *True;
+  PyTypeObject *BoolType, *FloatType, *SetType, *FrozenSetType;
+  PyObject *KeyboardInterrupt, *SyntaxError, *ImportError;
 } SPyData;
 
 extern SPyFunctions spy_fn;
@@ -103,6 +100,32 @@ int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *), void *
  * thread-local because Swift has none, and Python work must know where it is. */
 void spy_set_current_thread(void *thread);
 void *spy_current_thread(void);
+
+/* Where interrupts may land on one interpreter thread. The gate is open only while the
+ * caller's own Python code runs: an interrupt landing in SwiftPy's own Python work (formatting
+ * an error imports `traceback`) could leave an import lock held for ever. Closing the gate
+ * (with the GIL held) drops an asynchronous exception that has not fired yet. */
+typedef struct SPyInterruptGate {
+  int open;
+  unsigned long long async_target; /* the job an asynchronous exception was aimed at, or 0 */
+  unsigned long thread_ident;      /* PyThread_get_thread_ident() of the interpreter thread */
+} SPyInterruptGate;
+
+static inline int spy_gate_is_open(SPyInterruptGate *gate) {
+  return __atomic_load_n(&gate->open, __ATOMIC_ACQUIRE);
+}
+static inline void spy_gate_aim(SPyInterruptGate *gate, unsigned long long job) {
+  __atomic_store_n(&gate->async_target, job, __ATOMIC_RELEASE);
+}
+/* Sets the gate and returns its previous state. Closing it drops a pending asynchronous
+ * exception aimed at the thread; call with the GIL held. */
+int spy_gate_exchange(SPyInterruptGate *gate, int open);
+/* The gate of the calling thread (an interpreter thread), or NULL. */
+void spy_set_thread_gate(SPyInterruptGate *gate);
+/* Hold interrupts off on the calling thread (for SwiftPy's own Python work); returns what to
+ * pass to spy_restore_interrupts (-1 on a thread without a gate). */
+int spy_hold_interrupts(void);
+void spy_restore_interrupts(int previous);
 
 /* A small number fixed for the calling OS thread on first use (0, 1, 2, ... in order of first
  * use): context affinity maps a caller's thread to the same context every time. */

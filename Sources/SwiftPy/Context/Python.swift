@@ -15,7 +15,7 @@ public struct Python {
 
   /// `import name` (dotted names return the leaf module).
   public func `import`(_ name: String) throws -> PythonObject {
-    guard let module = PyImport_ImportModule(name) else { throw PythonExecution.fetchError() }
+    guard let module = PyImport_ImportModule(name) else { throw PythonError.fetch() }
     return PythonObject(owning: module, thread: thread)
   }
 
@@ -23,7 +23,7 @@ public struct Python {
   public func eval(_ expression: String) throws -> PythonObject {
     let code = try PythonExecution.compile(expression, start: Int32(SPY_EVAL_INPUT))
     defer { Py_DecRef(code) }
-    guard let result = PyEval_EvalCode(code, namespace, namespace) else { throw PythonExecution.fetchError() }
+    guard let result = PyEval_EvalCode(code, namespace, namespace) else { throw PythonError.fetch() }
     return PythonObject(owning: result, thread: thread)
   }
 

@@ -200,14 +200,13 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// Closes after the calls already queued, but answers those still queued at `deadline` with
   /// ``PythonRuntimeError/Code/shuttingDown`` and interrupts the one running then.
   func close(deadline: Duration?) async {
-    // Drop our references on the thread, before the interpreter ends.
-    thread.submit(
-      { [state] in
-        state.value.own.map(Py_DecRef)
-        state.value.base.map(Py_DecRef)
-        state.value = State()
-      }, reject: { _ in }, isRequest: false)
-    await thread.close(deadline: deadline, grace: policy.grace)
+    // Our references are dropped on the thread just before the interpreter ends, even when
+    // the queue was cut short by the deadline.
+    await thread.close(deadline: deadline, grace: policy.grace) { [state] in
+      state.value.own.map(Py_DecRef)
+      state.value.base.map(Py_DecRef)
+      state.value = State()
+    }
   }
 
   // MARK: Running code in any namespace

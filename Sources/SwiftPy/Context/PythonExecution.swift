@@ -64,13 +64,6 @@ enum PythonExecution {
     Py_DecRef(result)
   }
 
-  /// The pending exception, read with interrupts held off: reading it may import `traceback`,
-  /// and an interrupt landing inside an import can leave the import lock held.
-  static func fetchError() -> PythonError {
-    guard let thread = InterpreterThread.current else { return PythonError.fetch() }
-    return thread.runUninterruptibly { PythonError.fetch() }
-  }
-
   /// Runs the caller's code, where interrupts (timeouts, cancellation) may land.
   static func userCode<T>(_ body: () throws -> T) rethrows -> T {
     guard let thread = InterpreterThread.current else { return try body() }

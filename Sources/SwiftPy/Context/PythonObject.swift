@@ -61,7 +61,7 @@ public final class PythonObject: CustomStringConvertible {
     try checkThread()
     let object = try value.pythonObject(on: thread)
     guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else {
-      throw PythonExecution.fetchError()
+      throw PythonError.fetch()
     }
   }
 
@@ -78,7 +78,7 @@ public final class PythonObject: CustomStringConvertible {
     let key = try key.pythonObject(on: thread)
     let value = try value.pythonObject(on: thread)
     guard PyObject_SetItem(pointer, key.pointer, value.pointer) == 0 else {
-      throw PythonExecution.fetchError()
+      throw PythonError.fetch()
     }
   }
 
@@ -128,7 +128,7 @@ public final class PythonObject: CustomStringConvertible {
       for (key, value) in keywords {
         let object = try value.pythonObject(on: thread)
         guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else {
-          throw PythonExecution.fetchError()
+          throw PythonError.fetch()
         }
       }
       kwargs = dict
@@ -153,7 +153,10 @@ public final class PythonObject: CustomStringConvertible {
   }
 
   /// The qualified name of the object's type (`int`, `collections.OrderedDict`).
-  public var typeName: String { PythonError.qualifiedTypeName(of: pointer) }
+  public var typeName: String {
+    guard thread.isCurrent else { return "<PythonObject used off its interpreter thread>" }
+    return PythonError.qualifiedTypeName(of: pointer)
+  }
 
   /// `str(object)`.
   public var description: String {
@@ -173,7 +176,7 @@ public final class PythonObject: CustomStringConvertible {
 
   /// Wraps a new reference, or throws the pending Python exception.
   private func wrap(_ result: OpaquePointer?) throws -> PythonObject {
-    guard let result else { throw PythonExecution.fetchError() }
+    guard let result else { throw PythonError.fetch() }
     return PythonObject(owning: result, thread: thread)
   }
 }

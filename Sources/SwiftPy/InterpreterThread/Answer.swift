@@ -29,10 +29,17 @@ final class Answer<T: Sendable>: Sendable {
     return !cancelled
   }
 
-  func queued(as job: UInt64) { state.withLock { $0.job = job } }
+  /// Records the queued job; true when the call was cancelled meanwhile (then stop the job).
+  func queued(as job: UInt64) -> Bool {
+    state.withLock { state in
+      state.job = job
+      return state.cancelled
+    }
+  }
 
   /// Marks the call cancelled; returns its job to stop, or nil when there is nothing to stop
-  /// (already answered, or not queued yet — then it is answered here).
+  /// (already answered, or not queued yet — then it is answered here, and ``queued(as:)``
+  /// reports the cancellation so the job is stopped there).
   func cancel() -> UInt64? {
     let (job, answerNow) = state.withLock { state -> (UInt64?, Bool) in
       state.cancelled = true

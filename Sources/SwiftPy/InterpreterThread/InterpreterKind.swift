@@ -37,6 +37,12 @@ enum InterpreterKind: Sendable, Equatable {
   func create() throws(PythonRuntimeError) -> OpaquePointer {
     switch self {
     case .main:
+      if Py_IsInitialized() != 0 {
+        // An earlier start initialized CPython and then failed: attach instead.
+        let state = PyThreadState_New(PyInterpreterState_Main())!
+        PyEval_RestoreThread(state)
+        return state
+      }
       Py_InitializeEx(0)  // 0: no signal handlers; Ctrl-C belongs to the host.
       return PyThreadState_Get()
     case .worker:

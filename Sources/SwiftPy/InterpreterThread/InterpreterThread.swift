@@ -47,21 +47,25 @@ final class InterpreterThread: @unchecked Sendable {
   private var guests = 0
   private var closeWaiters: [CheckedContinuation<Void, Never>] = []
   private var sleeping = false
+  /// Taken out of service: nobody waits for its interpreter to end (it may never).
+  private var abandoned = false
+  /// Set once the interpreter is about to end: no more guests are admitted.
+  private var ending = false
+  /// Run on the thread, attached, just before the interpreter ends (dropping references).
+  private var cleanup: (@Sendable () -> Void)?
   /// Jobs queued, readable without the lock: the thread polls it briefly before sleeping.
   private let pending = Atomic<Int>(0)
   /// Queued jobs that are callers' requests (statistics).
   private let pendingRequests = Atomic<Int>(0)
   /// The id of the running job (0 when none), for the interrupt callback.
   private let runningID = Atomic<UInt64>(0)
-  /// The job an asynchronous exception was aimed at; cleared after it, so that an exception
-  /// that arrives as the job returns cannot fire in the next one.
-  private let asyncTarget = Atomic<UInt64>(0)
-  /// CPython's id of this OS thread, for `PyThreadState_SetAsyncExc`.
-  private var pythonThreadID: UInt = 0
-  /// True only while the caller's own Python code runs (``runInterruptibly(_:)``): an
-  /// interrupt that landed in SwiftPy's own Python work — formatting a traceback imports
-  /// `traceback` — could leave an import lock held for ever.
-  private let interruptible = Atomic<Bool>(false)
+  /// Open only while the caller's own Python code runs (``runInterruptibly(_:)``); see
+  /// `SPyInterruptGate`. Also read by ``PythonError/fetch()`` through the thread-local gate.
+  private let gate: UnsafeMutablePointer<SPyInterruptGate> = {
+    let gate = UnsafeMutablePointer<SPyInterruptGate>.allocate(capacity: 1)
+    gate.initialize(to: SPyInterruptGate(open: 0, async_target: 0, thread_ident: 0))
+    return gate
+  }()
 
   /// Only touched on the thread.
   private var threadState: OpaquePointer?
@@ -74,6 +78,8 @@ final class InterpreterThread: @unchecked Sendable {
     self.name = name
     self.refusal = PythonRuntimeError(.closed, "the interpreter of '\(name)' has been closed")
   }
+
+  deinit { gate.deallocate() }
 
   /// Starts the thread, creates its interpreter there and runs `setup` on it (attached).
   /// If either fails, the interpreter is ended on its thread and the error is thrown here.
@@ -160,7 +166,10 @@ final class InterpreterThread: @unchecked Sendable {
           { answer.resume(with: Result { try body() }) },
           reject: { answer.resume(with: .failure($0)) })
         guard let id else { return }
-        answer.queued(as: id)
+        if answer.queued(as: id) {  // cancelled between queueing and now
+          stop(job: id, answer: answer, grace: grace, error: nil)
+          return
+        }
         if let timeout {
           answer.startTimer(after: timeout) { [self] in
             stop(
@@ -225,21 +234,29 @@ final class InterpreterThread: @unchecked Sendable {
       sendInterrupt(to: target.id, reason: reason)
     }
     Task.detached { [self] in
-      // Python code may swallow one KeyboardInterrupt: repeat it until the grace runs out.
+      // Python code may swallow one KeyboardInterrupt: repeat it until the grace runs out. In a
+      // sub-interpreter the pending call is enough; the asynchronous exception (a thread and
+      // the GIL per attempt) is only a fallback there.
       let clock = ContinuousClock()
       let deadline = clock.now + grace
+      var attempt = 0
       while clock.now < deadline {
         try? await Task.sleep(for: .milliseconds(50))
         guard runningID.load(ordering: .acquiring) == target.id else { return }
+        attempt += 1
         sendInterrupt(to: target.id, reason: reason)
-        sendAsyncInterrupt(to: target.id)
+        if kind == .worker || kind == .main || attempt % 5 == 0 { sendAsyncInterrupt(to: target.id) }
       }
-      if runningID.load(ordering: .acquiring) == target.id {
-        abandon(
-          PythonRuntimeError(
-            .closed,
-            "'\(name)' was taken out of service: a call did not return within \(grace) of being interrupted "
-              + "(\(reason)); a blocking C call cannot be interrupted"))
+      guard runningID.load(ordering: .acquiring) == target.id else { return }
+      let stuck = PythonRuntimeError(
+        .closed,
+        "'\(name)' was taken out of service: a call did not return within \(grace) of being interrupted "
+          + "(\(reason)); a blocking C call cannot be interrupted")
+      if kind == .main {
+        // The main interpreter cannot be replaced: answer the caller and let the call run on.
+        target.reject(stuck)
+      } else {
+        abandon(stuck)
       }
     }
     return true
@@ -260,9 +277,9 @@ final class InterpreterThread: @unchecked Sendable {
   /// meanwhile: it counts as a guest) and checks under the GIL that job `id` still runs.
   private func sendAsyncInterrupt(to id: UInt64) {
     _ = startGuest(named: "interrupt", admittedWhileClosing: true) { [self] in
-      if runningID.load(ordering: .acquiring) == id && interruptible.load(ordering: .acquiring) {
-        asyncTarget.store(id, ordering: .releasing)
-        _ = PyThreadState_SetAsyncExc(pythonThreadID, spy_objects().pointee.KeyboardInterrupt)
+      if runningID.load(ordering: .acquiring) == id && spy_gate_is_open(gate) != 0 {
+        spy_gate_aim(gate, id)
+        _ = PyThreadState_SetAsyncExc(gate.pointee.thread_ident, spy_objects().pointee.KeyboardInterrupt)
       }
     }
   }
@@ -274,7 +291,7 @@ final class InterpreterThread: @unchecked Sendable {
     named role: String, admittedWhileClosing: Bool = false, _ body: @escaping @Sendable () -> Void
   ) -> Bool {
     let admitted = condition.withLock {
-      guard state == .running || (admittedWhileClosing && state == .closing), interpreterState != nil
+      guard state == .running || (admittedWhileClosing && state == .closing), !ending, interpreterState != nil
       else { return false }
       guests += 1
       return true
@@ -312,22 +329,31 @@ final class InterpreterThread: @unchecked Sendable {
   /// ended on its thread as soon as the running job returns (never, if it never does).
   func abandon(_ error: PythonRuntimeError) {
     condition.lock()
-    guard state == .running || state == .closing else {
+    guard state == .running || state == .closing, kind != .main else {
       condition.unlock()
       return
     }
     state = .closing
+    abandoned = true
     refusal = error
-    let leftovers = queue
-    queue.removeAll()
-    pending.store(0, ordering: .relaxed)
-    pendingRequests.store(0, ordering: .relaxed)
+    let leftovers = takeQueue()
+    let stuck = running
     let waiters = closeWaiters
     closeWaiters.removeAll()
     condition.broadcast()
     condition.unlock()
+    stuck?.reject(error)  // a caller without a timeout is answered too
     for job in leftovers { job.reject(error) }
     for waiter in waiters { waiter.resume() }  // nobody waits for a thread that may never return
+  }
+
+  /// Empties the queue and returns what was in it; call with the lock held.
+  private func takeQueue() -> [Job] {
+    let jobs = Array(queue)
+    queue.removeAll()
+    pending.store(0, ordering: .relaxed)
+    pendingRequests.store(0, ordering: .relaxed)
+    return jobs
   }
 
   // MARK: Guests and closing
@@ -346,43 +372,39 @@ final class InterpreterThread: @unchecked Sendable {
   /// With a `deadline`, jobs still queued then are refused with ``PythonRuntimeError/Code/shuttingDown``
   /// and the running one is interrupted (and abandoned after `grace`). Returns when the
   /// interpreter has ended or the thread was abandoned.
-  func close(deadline: Duration? = nil, grace: Duration = .seconds(2)) async {
+  /// `cleanup` runs on the thread, attached, just before the interpreter ends — whatever was
+  /// refused or interrupted on the way.
+  func close(deadline: Duration? = nil, grace: Duration = .seconds(2), cleanup: (@Sendable () -> Void)? = nil)
+    async
+  {
     let shutdown = PythonRuntimeError(.shuttingDown, "'\(name)' is shutting down")
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
       condition.lock()
-      switch state {
-      case .closed:
+      if state == .closed || abandoned || kind == .main {
+        // Closed already; abandoned (its interpreter ends when a stuck call returns, if ever);
+        // or the main interpreter, which lives as long as the process (DESIGN decision 11).
         condition.unlock()
         done.resume()
-      case .starting, .running, .closing:
-        if kind == .main {
-          // The main interpreter lives as long as the process (DESIGN decision 11).
-          condition.unlock()
-          done.resume()
-          return
-        }
-        if state != .closing {
-          state = .closing
-          refusal = deadline == nil ? refusal : shutdown
-        }
-        closeWaiters.append(done)
-        condition.broadcast()
-        condition.unlock()
-        guard let deadline else { return }
-        Task.detached { [self] in
-          try? await Task.sleep(for: deadline)
-          let leftovers: [Job] = condition.withLock {
-            guard state == .closing else { return [] }
-            defer {
-              queue.removeAll()
-              pending.store(0, ordering: .relaxed)
-              pendingRequests.store(0, ordering: .relaxed)
-            }
-            return Array(queue)
-          }
-          for job in leftovers { job.reject(shutdown) }
-          interrupt(because: "the runtime is shutting down", answering: shutdown, grace: grace)
-        }
+        return
+      }
+      if state != .closing {
+        state = .closing
+        refusal = deadline == nil ? refusal : shutdown
+      }
+      if let cleanup, self.cleanup == nil { self.cleanup = cleanup }
+      closeWaiters.append(done)
+      condition.broadcast()
+      condition.unlock()
+      guard let deadline else { return }
+      Task.detached { [self] in
+        try? await Task.sleep(for: deadline)
+        let leftovers: [Job] = condition.withLock { state == .closing ? takeQueue() : [] }
+        for job in leftovers { job.reject(shutdown) }
+        interrupt(because: "the runtime is shutting down", answering: shutdown, grace: grace)
+        // Whatever still holds the thread after the grace (a stuck call, a guest thread in a
+        // blocking call) does not hold up the shutdown.
+        try? await Task.sleep(for: grace + .milliseconds(100))
+        abandon(shutdown)
       }
     }
   }
@@ -401,7 +423,8 @@ final class InterpreterThread: @unchecked Sendable {
     }
     interpreterState = PyThreadState_GetInterpreter(attached)
     interpreterID = PyInterpreterState_GetID(interpreterState)
-    pythonThreadID = PyThread_get_thread_ident()
+    gate.pointee.thread_ident = PyThread_get_thread_ident()
+    spy_set_thread_gate(gate)
     do {
       try setup()
     } catch {
@@ -463,14 +486,17 @@ final class InterpreterThread: @unchecked Sendable {
     if kind == .main { return }  // never reached: the main thread is never closed
     // Guest threads (performOnNewThread) must finish first; they need the GIL to do so.
     if attached { threadState = PyEval_SaveThread() }
-    condition.withLock {
+    let cleanup: (@Sendable () -> Void)? = condition.withLock {
       while guests > 0 {
         sleeping = true
         condition.wait()
         sleeping = false
       }
+      ending = true  // from here on no thread state may join this interpreter
+      return self.cleanup
     }
     PyEval_RestoreThread(threadState)
+    cleanup?()
     if let survivors = PythonThreads.joinOrReport(kind: kind, name: name) {
       // Ending the interpreter under a live Python thread would crash or hang CPython: leave
       // it running, detached, and say so.
@@ -480,7 +506,7 @@ final class InterpreterThread: @unchecked Sendable {
       kind.end(threadState!)
     }
     threadState = nil
-    interpreterState = nil
+    condition.withLock { interpreterState = nil }
     finish()
   }
 
@@ -488,48 +514,28 @@ final class InterpreterThread: @unchecked Sendable {
   private func finish() {
     condition.lock()
     state = .closed
-    let leftovers = queue
-    queue.removeAll()
-    pending.store(0, ordering: .relaxed)
-    pendingRequests.store(0, ordering: .relaxed)
+    let leftovers = takeQueue()
     let waiters = closeWaiters
     closeWaiters.removeAll()
     let refusal = refusal
     condition.unlock()
     spy_set_current_thread(nil)
+    spy_set_thread_gate(nil)
     for job in leftovers { job.reject(refusal) }
     for waiter in waiters { waiter.resume() }
   }
 
   /// The interrupt callback's check: `job` is what this thread runs now, in the caller's code.
   fileprivate func isRunning(job: UInt64) -> Bool {
-    isCurrent && runningID.load(ordering: .acquiring) == job && interruptible.load(ordering: .acquiring)
+    isCurrent && runningID.load(ordering: .acquiring) == job && spy_gate_is_open(gate) != 0
   }
 
   /// Runs the caller's Python code — the only code an interrupt may stop. On the way out, an
   /// asynchronous exception that has not fired yet is dropped (the GIL is held throughout, so
   /// no new one can arrive in between).
   func runInterruptibly<T>(_ body: () throws -> T) rethrows -> T {
-    let was = interruptible.exchange(true, ordering: .acquiringAndReleasing)
-    defer {
-      if !was {  // leaving the outermost caller's code
-        interruptible.store(false, ordering: .releasing)
-        if asyncTarget.load(ordering: .acquiring) != 0 {
-          _ = PyThreadState_SetAsyncExc(pythonThreadID, nil)
-          asyncTarget.store(0, ordering: .relaxed)
-        }
-      }
-    }
-    return try body()
-  }
-
-  /// Runs SwiftPy's own Python work (formatting an error) inside the caller's code with
-  /// interrupts held off; an asynchronous exception waiting to fire is dropped (the repeats of
-  /// ``interrupt(job:because:answering:grace:)`` send another once the caller's code resumes).
-  func runUninterruptibly<T>(_ body: () throws -> T) rethrows -> T {
-    let was = interruptible.exchange(false, ordering: .acquiringAndReleasing)
-    if asyncTarget.load(ordering: .acquiring) != 0 { _ = PyThreadState_SetAsyncExc(pythonThreadID, nil) }
-    defer { interruptible.store(was, ordering: .releasing) }
+    let wasOpen = spy_gate_exchange(gate, 1)
+    defer { if wasOpen == 0 { _ = spy_gate_exchange(gate, 0) } }
     return try body()
   }
 }

@@ -101,8 +101,7 @@ public final class PythonLease: Sendable, CustomStringConvertible {
       return try await body()
     } catch let error as PythonRuntimeError where error.code == .closed && !context.isOpen {
       // The context died under the lease: the pool replaces it; this lease cannot continue.
-      owner.replaceIfDead(at: index)
-      throw PythonPoolError.contextLost(context: context.name, reason: error.message)
+      throw owner.lost(index: index, context: context, error)
     }
   }
 }

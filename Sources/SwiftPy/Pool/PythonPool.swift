@@ -158,7 +158,13 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     }
     guard let waitFor else { return context }
     await waitFor.value
-    return slots.withLock { $0[index].context }
+    return try slots.withLock { slots in
+      if !slots[index].context.isOpen, let failure = slots[index].failure {
+        slots[index].failure = nil
+        throw failure
+      }
+      return slots[index].context
+    }
   }
 
   /// Takes a context out of the pool for a lease: the one at `index` if given, else the first
@@ -174,13 +180,11 @@ public final class PythonPool: Sendable, CustomStringConvertible {
             .invalidArgument, "pool '\(name)' has contexts 0..<\(count); there is no context \(wanted)")
         }
         var replacing: Task<Void, Never>?
+        var failure: (index: Int, error: any Error)?
         for step in 0..<(wanted == nil ? count : 1) {
           let index = wanted ?? (affinity + step) % count
           guard slots[index].context.isOpen else {
-            if let failure = slots[index].failure {
-              slots[index].failure = nil
-              return .failed(failure)
-            }
+            if let error = slots[index].failure { failure = failure ?? (index, error) }
             replaceIfDead(&slots, index)
             replacing = replacing ?? slots[index].replacement
             continue
@@ -189,6 +193,10 @@ public final class PythonPool: Sendable, CustomStringConvertible {
             slots[index].leased = true
             return .leased(index, slots[index].context)
           }
+        }
+        if let failure {  // nothing free, and a replacement failed: report why, once
+          slots[failure.index].failure = nil
+          return .failed(failure.error)
         }
         guard let replacing else { throw PythonPoolError.noContextsAvailable(pool: name) }
         return .wait(replacing)
@@ -216,9 +224,10 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     }
   }
 
-  /// Starts replacing the context at `index` if it can no longer run.
-  func replaceIfDead(at index: Int) {
+  /// The error for a lease whose context died: the slot is being replaced, the lease is lost.
+  func lost(index: Int, context: PythonContext, _ error: PythonRuntimeError) -> PythonPoolError {
     slots.withLock { replaceIfDead(&$0, index) }
+    return PythonPoolError.contextLost(context: context.name, reason: error.message)
   }
 
   private func replaceIfDead(_ slots: inout [Slot], _ index: Int) {
@@ -244,7 +253,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
         return nil
       }
       await stray?.close()  // the pool stopped meanwhile
-      await dead.close()  // lets its thread end the interpreter once any stuck call returns
+      // Lets its thread end the interpreter once any stuck call returns; nobody waits for that.
+      Task.detached { await dead.close() }
     }
   }
 

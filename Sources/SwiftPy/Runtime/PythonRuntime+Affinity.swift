@@ -29,8 +29,7 @@ extension PythonRuntime {
     } catch {
       pool.release(index: index, context: context)
       if let error = error as? PythonRuntimeError, error.code == .closed {
-        pool.replaceIfDead(at: index)
-        throw PythonPoolError.contextLost(context: context.name, reason: error.message)
+        throw pool.lost(index: index, context: context, error)
       }
       throw error
     }

@@ -15,14 +15,18 @@ extension PythonRuntime {
       name: name, size: size, mode: mode ?? PythonRuntime.defaultMode(for: installation), sandbox: sandbox,
       installation: installation, policy: policy, threadPrefix: "rt\(serial)-\(name)",
       blueprint: { [self] in blueprint })
-    let raced = directory.pools.withLock { pools in
-      if pools[name] != nil { return true }
+    // Registered under the lock, after checking for a shutdown that began meanwhile.
+    let refusal: Error? = directory.pools.withLock { pools in
+      if isShutDown.load(ordering: .acquiring) {
+        return PythonRuntimeError(.shuttingDown, "the runtime has been shut down")
+      }
+      if pools[name] != nil { return PythonPoolError.poolExists(name) }
       pools[name] = pool
-      return false
+      return nil
     }
-    if raced {
+    if let refusal {
       await pool.stop()
-      throw PythonPoolError.poolExists(name)
+      throw refusal
     }
     return pool
   }

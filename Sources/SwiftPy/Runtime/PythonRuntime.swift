@@ -86,7 +86,7 @@ public final class PythonRuntime: Sendable {
   let serial: Int
   let directory: Directory
   let routing = Mutex(RoutingTable())
-  private let isShutDown = Atomic<Bool>(false)
+  let isShutDown = Atomic<Bool>(false)
   private static let serials = Atomic<Int>(0)
 
   /// The runtime's pools and standalone contexts.
@@ -190,9 +190,17 @@ public final class PythonRuntime: Sendable {
     let context = try await PythonContext.start(
       mode: mode ?? PythonRuntime.defaultMode(for: installation), installation: installation,
       blueprint: blueprint, name: "rt\(self.serial)-ctx\(serial)", policy: policy)
-    directory.standalone.withLock { contexts in
+    // Registered under the lock, after checking for a shutdown that may have begun meanwhile:
+    // shutdown sets its flag before it takes the list, so no context escapes it.
+    let registered = directory.standalone.withLock { contexts in
+      guard !isShutDown.load(ordering: .acquiring) else { return false }
       contexts.removeAll { !$0.isOpen }
       contexts.append(context)
+      return true
+    }
+    guard registered else {
+      await context.close()
+      throw PythonRuntimeError(.shuttingDown, "the runtime has been shut down")
     }
     return context
   }

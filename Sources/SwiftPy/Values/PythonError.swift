@@ -77,7 +77,11 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
 extension PythonError {
   /// Takes the exception currently raised in the attached interpreter (clearing it).
   /// Call only when a C-API call reported failure.
+  /// Interrupts are held off meanwhile: formatting may import `traceback`, and an interrupt
+  /// landing inside an import can leave the import lock held.
   static func fetch() -> PythonError {
+    let held = spy_hold_interrupts()
+    defer { spy_restore_interrupts(held) }
     guard let exception = PyErr_GetRaisedException() else {
       return PythonError(
         type: "SystemError", message: "a Python C-API call failed without setting an exception")

@@ -198,8 +198,11 @@ extension PythonValue {
       || PyType_IsSubtype(type, spy_objects().pointee.SetType) != 0
       || PyType_IsSubtype(type, spy_objects().pointee.FrozenSetType) != 0
     {
-      // Iterating a set or frozenset runs no Python code.
-      guard let iterator = PyObject_GetIter(object) else { throw PythonValue.rejected("set") }
+      // Copied into an exact set first (set_update takes any set without calling __iter__), so
+      // that a subclass's __iter__ is never run; iterating an exact set runs no Python code.
+      guard let copy = PySet_New(object) else { throw PythonValue.rejected("set") }
+      defer { Py_DecRef(copy) }
+      guard let iterator = PyObject_GetIter(copy) else { throw PythonValue.rejected("set") }
       defer { Py_DecRef(iterator) }
       var members = Set<PythonValue>()
       while let member = PyIter_Next(iterator) {
