@@ -160,6 +160,13 @@ struct PreloadSeedTests {
       await #expect(throws: PythonRuntimeError.self) { try await py.imports.add("os; import sys") }
       py.imports.remove("textwrap")
       #expect(py.imports.all.isEmpty)
+      // Sessions made afterwards on the running contexts no longer have it either.
+      for index in 0..<py.numContexts() {
+        let session = await expectPythonError {
+          try await py.withContext(index: index) { lease in _ = try await lease.eval("textwrap") }
+        }
+        #expect(session?.type == "NameError")
+      }
       let ctx = try await py.newContext()
       let after = await expectPythonError { _ = try await ctx.eval("textwrap") }
       #expect(after?.type == "NameError")

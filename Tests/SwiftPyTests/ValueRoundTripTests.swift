@@ -49,6 +49,10 @@ struct ValueRoundTripTests {
       #expect(try await ctx.eval("__import__('collections').OrderedDict(b=1, a=2)") == ["b": 1, "a": 2])
       #expect(try await ctx.eval("__import__('enum').IntEnum('E', 'X Y').Y") == 2)
       #expect(try await ctx.eval("True") == true)
+      // A set subclass's own __iter__ is never run by the conversion.
+      let noisy =
+        "type('S', (set,), {'__iter__': lambda self: (_ for _ in ()).throw(RuntimeError('ran'))})({1, 2})"
+      #expect(try await ctx.eval(noisy) == .set([1, 2]))
     }
   }
 

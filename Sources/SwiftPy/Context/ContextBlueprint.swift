@@ -109,11 +109,14 @@ enum ContextSetup {
 
   /// `import module` into `globals`.
   static func bindImport(_ module: String, in globals: OpaquePointer) throws {
-    guard let top = module.split(separator: ".").first, PyImport_ImportModule(module).map(Py_DecRef) != nil
-    else { throw PythonError.fetch() }
-    guard let package = PyImport_ImportModule(String(top)) else { throw PythonError.fetch() }
+    let top = String(module.prefix { $0 != "." })
+    if top != module {  // import the submodule itself; the name bound is its top package
+      guard let submodule = PyImport_ImportModule(module) else { throw PythonError.fetch() }
+      Py_DecRef(submodule)
+    }
+    guard let package = PyImport_ImportModule(top) else { throw PythonError.fetch() }
     defer { Py_DecRef(package) }
-    guard PyDict_SetItemString(globals, String(top), package) == 0 else { throw PythonError.fetch() }
+    guard PyDict_SetItemString(globals, top, package) == 0 else { throw PythonError.fetch() }
   }
 
   /// Puts `path` first in `sys.path` unless it is there.

@@ -342,9 +342,15 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   }
 
   /// Stops binding `module` in sessions made from now on.
+  /// The base globals already hold it, so they are dropped and rebuilt (from the remaining
+  /// imports and the preload) when the next session needs them.
   func removeImport(_ module: String) {
     thread.submit(
-      { [state] in state.value.imports.removeAll { $0 == module } }, reject: { _ in }, isRequest: false)
+      { [state] in
+        state.value.imports.removeAll { $0 == module }
+        state.value.base.map(Py_DecRef)
+        state.value.base = nil
+      }, reject: { _ in }, isRequest: false)
   }
 
   /// Adds or removes a `sys.path` entry; queued, so every later call on the context sees it.

@@ -198,11 +198,12 @@ extension PythonValue {
       || PyType_IsSubtype(type, spy_objects().pointee.SetType) != 0
       || PyType_IsSubtype(type, spy_objects().pointee.FrozenSetType) != 0
     {
-      // Copied into an exact set first (set_update takes any set without calling __iter__), so
-      // that a subclass's __iter__ is never run; iterating an exact set runs no Python code.
-      guard let copy = PySet_New(object) else { throw PythonValue.rejected("set") }
-      defer { Py_DecRef(copy) }
-      guard let iterator = PyObject_GetIter(copy) else { throw PythonValue.rejected("set") }
+      // Iterating an exact set runs no Python code. A subclass may override __iter__, so it is
+      // copied into an exact set first (set_update takes any set without calling __iter__).
+      let exact = type == spy_objects().pointee.SetType || type == spy_objects().pointee.FrozenSetType
+      guard let source = exact ? object : PySet_New(object) else { throw PythonValue.rejected("set") }
+      defer { if !exact { Py_DecRef(source) } }
+      guard let iterator = PyObject_GetIter(source) else { throw PythonValue.rejected("set") }
       defer { Py_DecRef(iterator) }
       var members = Set<PythonValue>()
       while let member = PyIter_Next(iterator) {
