@@ -11,15 +11,21 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // Our own declarations of the CPython C-API subset we use, plus the dlopen/dlsym loader.
     // No Python.h is needed at build time: libpython is found and loaded at run time.
     .target(name: "CPythonShim", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+    // Watching files and directories for saves (inotify on Linux, kqueue on macOS, polling
+    // elsewhere): the hot-reload layer's input, usable on its own.
+    .target(name: "FileWatching"),
     .target(
       name: "SwiftPy",
       dependencies: [
         "CPythonShim",
+        "FileWatching",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "OrderedCollections", package: "swift-collections"),
         .product(name: "DequeModule", package: "swift-collections"),
       ]
@@ -32,6 +38,7 @@ let package = Package(
     .executableTarget(name: "QuickStart", dependencies: ["SwiftPy"], path: "Examples/QuickStart"),
     // The tests run the `swiftpy` executable too, so they depend on it to have it built.
     .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy", "swiftpy"]),
+    .testTarget(name: "FileWatchingTests", dependencies: ["FileWatching"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+// The FileWatching module: see FileWatcher (being written).
