@@ -67,7 +67,7 @@ struct SoakCommand: AsyncParsableCommand {
             return try await lease.eval("x")
           }
           tally.check("lease", value == .int(a + 1))
-        } catch PythonPoolError.noContextsAvailable {
+        } catch let error as SwiftPyError where error.code == .noContextsAvailable {
           tally.count("lease busy")
           try await Task.sleep(for: .milliseconds(1))
         }
@@ -75,7 +75,7 @@ struct SoakCommand: AsyncParsableCommand {
         do {
           try await py.exec("while True: pass", timeout: .milliseconds(20))
           tally.check("timeout", false)
-        } catch let error as PythonRuntimeError where error.code == .timeout {
+        } catch let error as SwiftPyError where error.code == .timeout {
           tally.check("timeout", true)
         }
       case 86..<93:  // cancellation, queued or running

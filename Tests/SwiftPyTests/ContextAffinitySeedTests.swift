@@ -106,8 +106,8 @@ struct ContextAffinitySeedTests {
       do {
         _ = try await lease.eval("state")
         Issue.record("a lease on a dead context still ran code")
-      } catch let error as PythonPoolError {
-        guard case .contextLost = error else { throw error }
+      } catch let error as SwiftPyError {
+        guard error.code == .contextLost else { throw error }
       }
       await lease.unbind()
       let fresh = try await py.bind()
@@ -182,13 +182,13 @@ struct ContextAffinitySeedTests {
       // No contexts available when every one is bound.
       let a = try await py.bind()
       let b = try await py.bind()
-      await #expect(throws: PythonPoolError.noContextsAvailable(pool: "default")) { _ = try await py.bind() }
+      await #expect(throws: SwiftPyError.noContextsAvailable(pool: "default")) { _ = try await py.bind() }
       await a.unbind()
       await b.unbind()
       // Using a lease after unbind.
       let ctx = try await py.bind()
       await ctx.unbind()
-      await #expect(throws: PythonPoolError.contextNotBound) { _ = try await ctx.eval("1 + 1") }
+      await #expect(throws: SwiftPyError.contextNotBound) { _ = try await ctx.eval("1 + 1") }
     }
   }
 }

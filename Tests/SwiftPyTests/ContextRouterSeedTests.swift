@@ -62,11 +62,11 @@ struct ContextRouterSeedTests {
       #expect(py.poolStarted("io"))
       #expect(py.numContexts("io") == 2)
       #expect(py.contexts("io").allSatisfy { $0.mode == .worker })
-      await #expect(throws: PythonPoolError.poolExists("io")) { try await py.startPool("io", size: 1) }
+      await #expect(throws: SwiftPyError.poolExists("io")) { try await py.startPool("io", size: 1) }
       try await py.stopPool("io")
       #expect(!py.poolStarted("io"))
       #expect(py.numContexts("io") == 0)
-      await #expect(throws: PythonPoolError.cannotStopDefaultPool) { try await py.stopPool("default") }
+      await #expect(throws: SwiftPyError.cannotStopDefaultPool) { try await py.stopPool("default") }
     }
   }
 
@@ -104,7 +104,7 @@ struct ContextRouterSeedTests {
       #expect(try await py.call("sys", "getrecursionlimit") != 1234)
       try await py.stopPool("special")
       py.route(module: "sys", to: "special")
-      await #expect(throws: PythonPoolError.poolNotFound("special")) {
+      await #expect(throws: SwiftPyError.poolNotFound("special")) {
         _ = try await py.call("sys", "getrecursionlimit")
       }
     }

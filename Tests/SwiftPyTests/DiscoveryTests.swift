@@ -97,7 +97,7 @@ struct DiscoveryTests {
 
   @Test("SWIFTPY_PYTHON naming a missing file is an error, not a fallback")
   func swiftpyPythonMissing() {
-    let error = #expect(throws: PythonRuntimeError.self) {
+    let error = #expect(throws: SwiftPyError.self) {
       try PythonDiscovery.discover(environment: searchEnvironment(["SWIFTPY_PYTHON": "/nonexistent/python3"]))
     }
     #expect(error?.code == .unusablePython)
@@ -111,7 +111,7 @@ struct DiscoveryTests {
     .enabled(if: Pyenv.python311 != nil))
   func swiftpyPythonTooOld() throws {
     let python311 = try #require(Pyenv.python311)
-    let error = #expect(throws: PythonRuntimeError.self) {
+    let error = #expect(throws: SwiftPyError.self) {
       try PythonDiscovery.discover(environment: searchEnvironment(["SWIFTPY_PYTHON": python311]))
     }
     #expect(error?.code == .unusablePython)
@@ -162,7 +162,7 @@ struct DiscoveryTests {
   func explicitMissing() throws {
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let error = #expect(throws: PythonRuntimeError.self) {
+    let error = #expect(throws: SwiftPyError.self) {
       try PythonDiscovery.discover(
         .library(directory + "/libpython3.13.so"), environment: searchEnvironment())
     }
@@ -227,7 +227,7 @@ struct DiscoveryTests {
       #expect(["Homebrew", "/usr/local/bin", "/usr/bin"].contains(report.installation.foundBy))
       return
     }
-    let error = #expect(throws: PythonRuntimeError.self) {
+    let error = #expect(throws: SwiftPyError.self) {
       try PythonDiscovery.discover(environment: environment)
     }
     #expect(error?.code == .pythonNotFound)

@@ -73,8 +73,8 @@ struct ErrorTests {
 
   @Test func nulBytesInCodeAreRefused() async throws {
     try await withRuntime { (py) async throws in
-      await #expect(throws: PythonRuntimeError.self) { try await py.exec("x = 1\u{0}import os") }
-      await #expect(throws: PythonRuntimeError.self) { _ = try await py.call("ma\u{0}th", "sqrt", args: [1]) }
+      await #expect(throws: SwiftPyError.self) { try await py.exec("x = 1\u{0}import os") }
+      await #expect(throws: SwiftPyError.self) { _ = try await py.call("ma\u{0}th", "sqrt", args: [1]) }
     }
   }
 }

@@ -27,15 +27,15 @@ struct HostileInputTests {
       do {
         _ = try await py.eval("b'x' * 200_000_000")
         Issue.record("a 200 MB result crossed")
-      } catch let error as PythonConversionError {
-        #expect(error.reason == .tooLarge)
+      } catch let error as SwiftPyError {
+        #expect(error.code == .tooLarge)
         #expect(error.message.contains("maximumResultSize"))
       }
       do {
         _ = try await py.eval("['y' * 1000] * 100_000")  // 100 MB of strings, in many pieces
         Issue.record("a 100 MB list crossed")
-      } catch let error as PythonConversionError {
-        #expect(error.reason == .tooLarge)
+      } catch let error as SwiftPyError {
+        #expect(error.code == .tooLarge)
       }
       #expect(try await py.eval("len(b'x' * 200_000_000)") == 200_000_000)
     }
@@ -46,13 +46,13 @@ struct HostileInputTests {
       do {
         _ = try await py.eval("__import__('itertools').count()")
         Issue.record("converted an infinite iterator")
-      } catch let error as PythonConversionError {
+      } catch let error as SwiftPyError {
         #expect(error.pythonType == "itertools.count")
       }
       do {
         _ = try await py.eval("(lambda: (yield from iter(int, 1)))()")
         Issue.record("converted an infinite generator")
-      } catch let error as PythonConversionError {
+      } catch let error as SwiftPyError {
         #expect(error.pythonType == "generator")
       }
     }
@@ -104,9 +104,9 @@ struct HostileInputTests {
             default: _ = try await py.call("time", "sleep", args: [0.05])
             }
             return "result"
-          } catch let error as PythonRuntimeError where error.code == .shuttingDown {
+          } catch let error as SwiftPyError where error.code == .shuttingDown {
             return "shuttingDown"
-          } catch let error as PythonRuntimeError where error.code == .closed {
+          } catch let error as SwiftPyError where error.code == .closed {
             return "shuttingDown"  // a call that arrived after its context had closed
           }
         }
@@ -118,7 +118,7 @@ struct HostileInputTests {
     #expect(outcomes.count == 24)  // every caller was answered
     #expect(outcomes.contains("shuttingDown"))
     #expect(Set(outcomes).isSubset(of: ["result", "shuttingDown"]))
-    await #expect(throws: PythonRuntimeError.self) { _ = try await py.eval("1") }
+    await #expect(throws: SwiftPyError.self) { _ = try await py.eval("1") }
   }
 
   @Test func sandboxRefusesEachListedOperation() async throws {

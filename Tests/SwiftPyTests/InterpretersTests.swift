@@ -21,8 +21,9 @@ struct InterpretersTests {
       do {
         try await interp.exec("print('spam!')")
         Issue.record("a closed interpreter ran code")
-      } catch let error as InterpreterError {
-        #expect(error == .notFound(id: interp.id))
+      } catch let error as SwiftPyError {
+        #expect(error.code == .interpreterNotFound)
+        #expect(error.message.contains("\(interp.id)"))
       }
     }
   }
@@ -60,8 +61,8 @@ struct InterpretersTests {
       do {
         try await interp.exec("raise ValueError('bad value')")
         Issue.record("no error")
-      } catch let error as InterpreterError {
-        guard case .executionFailed(let excinfo) = error else {
+      } catch let error as SwiftPyError {
+        guard error.code == .executionFailed, let excinfo = error.excinfo else {
           Issue.record("expected executionFailed, got \(error)")
           return
         }
@@ -73,18 +74,15 @@ struct InterpretersTests {
       do {
         _ = try await interp.call("builtins", "iter", args: [[1]])
         Issue.record("no error")
-      } catch let error as InterpreterError {
-        guard case .notShareable(let message) = error else {
-          Issue.record("expected notShareable, got \(error)")
-          return
-        }
-        #expect(message.contains("list_iterator"))
+      } catch let error as SwiftPyError {
+        #expect(error.code == .notShareable)
+        #expect(error.message.contains("list_iterator"))
       }
       // The interpreter is still usable after both errors.
       try await interp.exec("ok = True")
       #expect(try await interp.call("__main__", "ok.__bool__") == true)
       try await interp.close()
-      await #expect(throws: InterpreterError.failed("the main interpreter cannot be closed")) {
+      await #expect(throws: SwiftPyError(.interpreterFailed, "the main interpreter cannot be closed")) {
         try await py.interpreters.main.close()
       }
     }

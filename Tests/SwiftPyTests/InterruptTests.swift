@@ -20,7 +20,7 @@ struct InterruptTests {
         do {
           try await ctx.exec("while True:\n    count += 1", timeout: .milliseconds(100))
           Issue.record("an endless loop finished")
-        } catch let error as PythonRuntimeError {
+        } catch let error as SwiftPyError {
           #expect(error.code == .timeout, "mode \(mode)")
           #expect(error.message.contains("while True"), "the error says what was running")
         }
@@ -38,13 +38,13 @@ struct InterruptTests {
     var config = Self.config
     config.defaultTimeout = .milliseconds(200)
     try await withRuntime(config) { (py) async throws in
-      await #expect(throws: PythonRuntimeError.self) { try await py.exec("while True: pass") }
+      await #expect(throws: SwiftPyError.self) { try await py.exec("while True: pass") }
       let context = try await py.context(index: 0)
       try await waitUntil { !context.thread.isBusy }  // the interrupted loop has stopped
       #expect(try await py.eval("2 * 21") == 42)
       // An explicit timeout beats the default.
       #expect(try await py.eval("sum(range(10))", timeout: .seconds(30)) == 45)
-      await #expect(throws: PythonRuntimeError.self) {
+      await #expect(throws: SwiftPyError.self) {
         _ = try await py.call("time", "sleep", args: [0.3], timeout: .milliseconds(50))
       }
     }
@@ -88,7 +88,7 @@ struct InterruptTests {
       do {
         _ = try await py.call("time", "sleep", args: [2.0], timeout: .milliseconds(100))
         Issue.record("a 2 s sleep finished within 100 ms")
-      } catch let error as PythonRuntimeError {
+      } catch let error as SwiftPyError {
         #expect(error.code == .timeout)
       }
       // After the grace, the context is out of service: routing skips it and it is replaced.
@@ -98,7 +98,7 @@ struct InterruptTests {
       #expect(replacement !== stuck)
       #expect(py.numContexts() == 1)
       // Calls sent to the abandoned context are refused, not lost.
-      await #expect(throws: PythonRuntimeError.self) { _ = try await stuck.eval("1") }
+      await #expect(throws: SwiftPyError.self) { _ = try await stuck.eval("1") }
       // Closing it does not wait for the sleep: its thread ends the interpreter when it returns.
       await stuck.close()
     }
@@ -138,7 +138,7 @@ struct InterruptTests {
       do {
         try await call.value
         Issue.record("the stuck call returned normally")
-      } catch let error as PythonRuntimeError {
+      } catch let error as SwiftPyError {
         #expect(error.code == .closed)
       }
       await ctx.close()  // returns at once: nobody waits for the abandoned thread
@@ -153,8 +153,8 @@ struct InterruptTests {
       do {
         try await py.interpreters.main.exec("import time\ntime.sleep(0.6)", timeout: .milliseconds(50))
         Issue.record("no timeout")
-      } catch let error as InterpreterError {
-        guard case .timeout = error else { throw error }
+      } catch let error as SwiftPyError {
+        guard error.code == .timeout else { throw error }
       }
       // After the sleep returns, the main interpreter serves calls again — here and in a new runtime.
       try await py.interpreters.main.exec("x = 1")
@@ -181,8 +181,8 @@ struct InterruptTests {
       do {
         try await interp.exec("while True: pass", timeout: .milliseconds(100))
         Issue.record("no timeout")
-      } catch let error as InterpreterError {
-        guard case .timeout = error else { throw error }
+      } catch let error as SwiftPyError {
+        guard error.code == .timeout else { throw error }
       }
       try await interp.exec("x = 1")
       try await interp.close()

@@ -68,7 +68,7 @@ struct ModeTests {
     try await withRuntime { (py) async throws in
       guard modes.contains(.ownGIL) else {
         // This Python refuses ownGIL (3.12.0–3.12.3): the refusal itself is the behaviour.
-        await #expect(throws: PythonRuntimeError.self) { _ = try await py.newContext(mode: .ownGIL) }
+        await #expect(throws: SwiftPyError.self) { _ = try await py.newContext(mode: .ownGIL) }
         return
       }
       let a = try await py.newContext(mode: .ownGIL)
@@ -110,7 +110,7 @@ struct ModeTests {
     do {
       try PythonContext.checkAvailable(.ownGIL, in: installation)
       Issue.record("3.12.1 accepted ownGIL")
-    } catch let error as PythonRuntimeError {
+    } catch let error as SwiftPyError {
       #expect(error.code == .modeUnavailable)
       #expect(error.message.contains("3.12.4"))
       #expect(error.message.contains("worker"))

@@ -50,7 +50,7 @@ struct PoolResilienceTests {
                   }
                   #expect(value == .int(task + 1))
                   break
-                } catch PythonPoolError.noContextsAvailable {
+                } catch let error as SwiftPyError where error.code == .noContextsAvailable {
                   counters.retries.add(1, ordering: .relaxed)  // every context leased: try again
                   try await Task.sleep(for: .milliseconds(1))
                 }

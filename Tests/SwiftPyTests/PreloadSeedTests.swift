@@ -157,7 +157,7 @@ struct PreloadSeedTests {
       let bad = await expectPythonError { try await py.imports.add("no_such_module_xyz") }
       #expect(bad?.type == "ModuleNotFoundError")
       #expect(py.imports.all == ["textwrap"])
-      await #expect(throws: PythonRuntimeError.self) { try await py.imports.add("os; import sys") }
+      await #expect(throws: SwiftPyError.self) { try await py.imports.add("os; import sys") }
       py.imports.remove("textwrap")
       #expect(py.imports.all.isEmpty)
       // Sessions made afterwards on the running contexts no longer have it either.

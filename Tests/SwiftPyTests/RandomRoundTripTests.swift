@@ -16,7 +16,7 @@ struct RandomRoundTripTests {
         let back: PythonValue
         do {
           back = try await ctx.eval("v", locals: ["v": value])
-        } catch let error as PythonConversionError where error.reason == .mergedKeys {
+        } catch let error as SwiftPyError where error.code == .mergedKeys {
           continue  // keys that Python deems equal (0 and False): refused, not silently merged
         }
         #expect(back == value, "seed \(seed): \(value)")

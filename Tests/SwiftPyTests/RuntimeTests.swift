@@ -70,7 +70,7 @@ struct RuntimeTests {
   @Test func shutDownRuntimeRefusesCalls() async throws {
     let py = try await PythonRuntime.start(.init(defaultPool: .init(size: 1)))
     await py.shutdown()
-    await #expect(throws: PythonRuntimeError(.shuttingDown, "the runtime has been shut down")) {
+    await #expect(throws: SwiftPyError(.shuttingDown, "the runtime has been shut down")) {
       _ = try await py.eval("1")
     }
   }
@@ -83,7 +83,7 @@ struct RuntimeTests {
       do {
         _ = try await ctx.eval("1")
         Issue.record("a closed context ran code")
-      } catch let error as PythonRuntimeError {
+      } catch let error as SwiftPyError {
         #expect(error.code == .closed)
       }
     }

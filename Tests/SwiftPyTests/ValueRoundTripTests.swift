@@ -74,8 +74,8 @@ struct ValueRoundTripTests {
         do {
           _ = try await ctx.eval(code)
           Issue.record("\(code) converted")
-        } catch let error as PythonConversionError {
-          #expect(error.reason == .unsupportedType)
+        } catch let error as SwiftPyError {
+          #expect(error.code == .unsupportedType)
           #expect(error.pythonType == type)
           #expect(error.message.contains("'\(type)'"))
         }
@@ -84,8 +84,8 @@ struct ValueRoundTripTests {
       do {
         _ = try await ctx.eval("d", locals: ["d": [[1]: "list key"]])
         Issue.record("list key converted")
-      } catch let error as PythonConversionError {
-        #expect(error.reason == .rejectedByPython)
+      } catch let error as SwiftPyError {
+        #expect(error.code == .rejectedByPython)
         #expect(error.message.contains("unhashable"))
       }
       #expect(try await ctx.eval("'still alive'") == "still alive")
@@ -102,8 +102,8 @@ struct ValueRoundTripTests {
         do {
           _ = try await ctx.eval(code)
           Issue.record("converted \(code)")
-        } catch let error as PythonConversionError {
-          #expect(error.reason == .nestingTooDeep)
+        } catch let error as SwiftPyError {
+          #expect(error.code == .nestingTooDeep)
         }
       }
       // Swift → Python.
@@ -112,8 +112,8 @@ struct ValueRoundTripTests {
       do {
         _ = try await ctx.eval("v", locals: ["v": deep])
         Issue.record("converted a too-deep value")
-      } catch let error as PythonConversionError {
-        #expect(error.reason == .nestingTooDeep)
+      } catch let error as SwiftPyError {
+        #expect(error.code == .nestingTooDeep)
       }
       // Just under the limit works.
       var fine: PythonValue = 1
@@ -130,15 +130,15 @@ struct ValueRoundTripTests {
         do {
           _ = try await ctx.eval("v", locals: ["v": value])
           Issue.record("\(value) converted with merged keys")
-        } catch let error as PythonConversionError {
-          #expect(error.reason == .mergedKeys)
+        } catch let error as SwiftPyError {
+          #expect(error.code == .mergedKeys)
         }
       }
       do {
         _ = try await ctx.eval("{float('nan'): 1, float('nan'): 2}")
         Issue.record("two NaN keys collapsed silently")
-      } catch let error as PythonConversionError {
-        #expect(error.reason == .mergedKeys)
+      } catch let error as SwiftPyError {
+        #expect(error.code == .mergedKeys)
       }
     }
   }
@@ -148,8 +148,8 @@ struct ValueRoundTripTests {
       do {
         _ = try await ctx.eval("'a\\ud800b'")
         Issue.record("converted a lone surrogate")
-      } catch let error as PythonConversionError {
-        #expect(error.reason == .invalidString)
+      } catch let error as SwiftPyError {
+        #expect(error.code == .invalidString)
       }
     }
   }

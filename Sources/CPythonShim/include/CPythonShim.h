@@ -10,17 +10,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-typedef struct _object PyObject;        /* opaque: we only pass pointers around */
-typedef struct _typeobject PyTypeObject; /* opaque */
-typedef struct _ts PyThreadState;        /* opaque */
-typedef struct _is PyInterpreterState;   /* opaque */
+/* Pointers in this header are non-null unless marked _Nullable (the region is paused around
+ * each expansion of spy_functions.def, which annotates every pointer itself). */
+#pragma clang assume_nonnull begin
+
 typedef ssize_t Py_ssize_t;
+
+/* Opaque CPython structs. Each is declared complete, with one placeholder member that is never
+ * read, only so that Swift imports a distinct pointer type for each (an incomplete struct would
+ * be an interchangeable OpaquePointer): a thread state cannot then be passed where an
+ * interpreter or an object is expected. SwiftPy never allocates or dereferences them. */
+typedef struct SPyTypeObject { char never_read; } PyTypeObject;
+typedef struct SPyThreadState { char never_read; } PyThreadState;
+typedef struct SPyInterpreterState { char never_read; } PyInterpreterState;
+
+/* The head of every object in a build without free threading (3.12-3.15): a reference count,
+ * then the type. SwiftPy reads the type only (spy_type). */
+typedef struct SPyObject {
+  Py_ssize_t ob_refcnt;
+  PyTypeObject *ob_type;
+} PyObject;
 
 /* PyStatus, returned by value from Py_NewInterpreterFromConfig (same layout 3.8-3.14). */
 typedef struct {
   int type; /* 0 ok, 1 error, 2 exit */
-  const char *func;
-  const char *err_msg;
+  const char *_Nullable func;
+  const char *_Nullable err_msg;
   int exitcode;
 } PyStatus;
 
@@ -50,14 +65,16 @@ enum {
 
 /* The function table. */
 typedef struct SPyFunctions {
-#define SPY_FN(ret, name, params, args) ret(*name) params;
-#define SPY_VOID(name, params, args) void(*name) params;
+#define SPY_FN(ret, name, params, args) ret(*_Nullable name) params;
+#define SPY_VOID(name, params, args) void(*_Nullable name) params;
+#pragma clang assume_nonnull end
 #include "spy_functions.def"
+#pragma clang assume_nonnull begin
 #undef SPY_FN
 #undef SPY_VOID
   /* Optional: private but exported; its last parameter differs between 3.12 and 3.13 (pass 0). */
-  int (*_PyEval_AddPendingCall)(PyInterpreterState *interp, int (*func)(void *), void *arg,
-                                int flags);
+  int (*_Nullable _PyEval_AddPendingCall)(PyInterpreterState *interp, int (*func)(void *_Nullable),
+                                          void *_Nullable arg, int flags);
 } SPyFunctions;
 
 /* Data symbols: static singletons and built-in types, shared by every interpreter. */
@@ -82,24 +99,28 @@ int spy_is_loaded(void);
   static inline ret name params { return spy_fn.name args; }
 #define SPY_VOID(name, params, args) \
   static inline void name params { spy_fn.name args; }
+#pragma clang assume_nonnull end
 #include "spy_functions.def"
+#pragma clang assume_nonnull begin
 #undef SPY_FN
 #undef SPY_VOID
 
 /* Macros of Python.h, as functions over the struct layout of a non-free-threaded build:
  * ob_refcnt (one Py_ssize_t) then ob_type. */
-static inline PyTypeObject *spy_type(PyObject *o) { return ((PyTypeObject **)o)[1]; }
+static inline PyTypeObject *spy_type(PyObject *o) { return o->ob_type; }
+/* A type is an object too (its attributes are read like any object's). */
+static inline PyObject *spy_type_as_object(PyTypeObject *type) { return (PyObject *)type; }
 static inline _Bool spy_has_flag(PyObject *o, unsigned long flag) {
   return (PyType_GetFlags(spy_type(o)) & flag) != 0;
 }
 
 /* Schedules `func(arg)` to run in `interp`'s eval loop; returns -1 when unavailable. */
-int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *), void *arg);
+int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *_Nullable), void *_Nullable arg);
 
 /* The SwiftPy interpreter thread running on this OS thread (unretained), or NULL. A C
  * thread-local because Swift has none, and Python work must know where it is. */
-void spy_set_current_thread(void *thread);
-void *spy_current_thread(void);
+void spy_set_current_thread(void *_Nullable thread);
+void *_Nullable spy_current_thread(void);
 
 /* Where interrupts may land on one interpreter thread. The gate is open only while the
  * caller's own Python code runs: an interrupt landing in SwiftPy's own Python work (formatting
@@ -121,7 +142,7 @@ static inline void spy_gate_aim(SPyInterruptGate *gate, unsigned long long job) 
  * exception aimed at the thread; call with the GIL held. */
 int spy_gate_exchange(SPyInterruptGate *gate, int open);
 /* The gate of the calling thread (an interpreter thread), or NULL. */
-void spy_set_thread_gate(SPyInterruptGate *gate);
+void spy_set_thread_gate(SPyInterruptGate *_Nullable gate);
 /* Hold interrupts off on the calling thread (for SwiftPy's own Python work); returns what to
  * pass to spy_restore_interrupts (-1 on a thread without a gate). */
 int spy_hold_interrupts(void);
@@ -130,5 +151,8 @@ void spy_restore_interrupts(int previous);
 /* A small number fixed for the calling OS thread on first use (0, 1, 2, ... in order of first
  * use): context affinity maps a caller's thread to the same context every time. */
 long spy_thread_slot(void);
+
+
+#pragma clang assume_nonnull end
 
 #endif

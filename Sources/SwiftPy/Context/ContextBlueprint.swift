@@ -95,7 +95,7 @@ enum ContextSetup {
   /// The globals every new session starts from: a fresh namespace with each registered import
   /// bound (`import a.b` binds `a`, as in Python) and the preload code run in it. A failing
   /// import or preload throws its PythonError: the context or session is not created.
-  static func makeBaseGlobals(imports: [String], preload: String?) throws -> OpaquePointer {
+  static func makeBaseGlobals(imports: [String], preload: String?) throws -> PyObjectPointer {
     let globals = try PythonExecution.makeNamespace()
     do {
       for module in imports { try bindImport(module, in: globals) }
@@ -108,7 +108,7 @@ enum ContextSetup {
   }
 
   /// `import module` into `globals`.
-  static func bindImport(_ module: String, in globals: OpaquePointer) throws {
+  static func bindImport(_ module: String, in globals: PyObjectPointer) throws {
     let top = String(module.prefix { $0 != "." })
     if top != module {  // import the submodule itself; the name bound is its top package
       guard let submodule = PyImport_ImportModule(module) else { throw PythonError.fetch() }

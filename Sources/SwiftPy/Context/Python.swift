@@ -6,9 +6,9 @@ import CPythonShim
 public struct Python {
   let thread: InterpreterThread
   /// The context's namespace (borrowed; the context keeps it alive).
-  let namespace: OpaquePointer
+  let namespace: PyObjectPointer
 
-  init(thread: InterpreterThread, globals: OpaquePointer) {
+  init(thread: InterpreterThread, globals: PyObjectPointer) {
     self.thread = thread
     self.namespace = globals
   }

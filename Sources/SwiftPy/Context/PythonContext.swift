@@ -65,11 +65,11 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// What a context keeps on its thread.
   struct State {
     /// The globals new sessions copy, and the preload version they were made with.
-    var base: OpaquePointer?
+    var base: PyObjectPointer?
     var baseVersion = 0
     var imports: [String] = []
     /// The lasting namespace of ``eval(_:locals:timeout:)`` and friends.
-    var own: OpaquePointer?
+    var own: PyObjectPointer?
   }
 
   private init(
@@ -115,10 +115,10 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     return PythonContext(thread: thread, mode: .worker, name: "main", policy: policy, state: state)
   }
 
-  /// Throws ``PythonRuntimeError/Code/modeUnavailable`` when `installation` cannot run `mode`.
+  /// Throws ``SwiftPyError/Code/modeUnavailable`` when `installation` cannot run `mode`.
   static func checkAvailable(_ mode: Mode, in installation: PythonInstallation) throws {
     if mode == .ownGIL, let reason = installation.ownGILUnavailableReason {
-      throw PythonRuntimeError(
+      throw SwiftPyError(
         .modeUnavailable,
         "ownGIL is not available with Python \(installation.version): \(reason). "
           + "Use .worker or .subinterp, or another Python.")
@@ -142,7 +142,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// `locals` are variables visible to the expression only (the namespace is unchanged).
   ///
   /// Every call takes a `timeout`; without one the runtime's default applies (none unless
-  /// configured). When it passes, the call throws ``PythonRuntimeError/Code/timeout`` and the
+  /// configured). When it passes, the call throws ``SwiftPyError/Code/timeout`` and the
   /// running Python is interrupted; the context stays usable. Cancelling the calling task
   /// interrupts it the same way.
   public func eval(_ expression: String, locals: [String: PythonValue] = [:], timeout: Duration? = nil)
@@ -192,13 +192,13 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   }
 
   /// Ends the interpreter on its thread after the calls already queued; later calls throw
-  /// ``PythonRuntimeError/Code/closed``.
+  /// ``SwiftPyError/Code/closed``.
   public func close() async {
     await close(deadline: nil)
   }
 
   /// Closes after the calls already queued, but answers those still queued at `deadline` with
-  /// ``PythonRuntimeError/Code/shuttingDown`` and interrupts the one running then.
+  /// ``SwiftPyError/Code/shuttingDown`` and interrupts the one running then.
   func close(deadline: Duration?) async {
     // Our references are dropped on the thread just before the interpreter ends, even when
     // the queue was cut short by the deadline.
@@ -262,7 +262,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   }
 
   /// Runs `body` with the context's own namespace on a new OS thread of the same interpreter.
-  func runOnNewThread<T: Sendable>(_ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T)
+  func runOnNewThread<T: Sendable>(_ body: @escaping @Sendable (_ globals: PyObjectPointer) throws -> T)
     async throws -> T
   {
     try await thread.performOnNewThread { [state, name] in
@@ -276,7 +276,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// (else the policy's default).
   func run<T: Sendable>(
     _ namespace: Namespace, timeout: Duration?, describing what: @autoclosure () -> String,
-    _ body: @escaping @Sendable (_ globals: OpaquePointer) throws -> T
+    _ body: @escaping @Sendable (_ globals: PyObjectPointer) throws -> T
   ) async throws -> T {
     try await thread.perform(
       timeout: timeout ?? policy.defaultTimeout, grace: policy.grace, describing: what()
@@ -292,7 +292,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
           return try body(globals)
         case .session(let session):
           guard let globals = session.globals.value else {
-            throw PythonRuntimeError(.closed, "the session on '\(name)' has ended")
+            throw SwiftPyError(.closed, "the session on '\(name)' has ended")
           }
           return try body(globals)
         }
@@ -362,7 +362,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// A new reference to a copy of the base globals made with `preload`; on thread.
   private static func copyBase(_ state: Confined<State>, preload: PreloadSnapshot, name: String) throws
-    -> OpaquePointer
+    -> PyObjectPointer
   {
     if state.value.base == nil || state.value.baseVersion != preload.version {
       guard state.value.own != nil || state.value.base != nil else { throw closedError(name) }
@@ -371,12 +371,12 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       state.value.base = rebuilt
       state.value.baseVersion = preload.version
     }
-    guard let copy = PyDict_Copy(state.value.base) else { throw PythonError.fetch() }
+    guard let base = state.value.base, let copy = PyDict_Copy(base) else { throw PythonError.fetch() }
     return copy
   }
 
-  private static func closedError(_ name: String) -> PythonRuntimeError {
-    PythonRuntimeError(.closed, "the context '\(name)' has been closed")
+  private static func closedError(_ name: String) -> SwiftPyError {
+    SwiftPyError(.closed, "the context '\(name)' has been closed")
   }
 
   /// An extension that refuses sub-interpreters fails its import with an ImportError that does
@@ -399,7 +399,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
 /// A lease's namespace, living on its context's thread.
 final class Session: Sendable {
-  let globals = Confined<OpaquePointer?>(nil)
+  let globals = Confined<PyObjectPointer?>(nil)
 }
 
 /// State that belongs to one interpreter thread and is only touched there. The compiler cannot

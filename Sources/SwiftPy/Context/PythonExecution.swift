@@ -7,7 +7,7 @@ import OrderedCollections
 enum PythonExecution {
   /// A new namespace dict: `__name__ == "__main__"` and the interpreter's builtins, like the
   /// globals of a script.
-  static func makeNamespace() throws -> OpaquePointer {
+  static func makeNamespace() throws -> PyObjectPointer {
     guard let namespace = PyDict_New() else { throw PythonError.fetch() }
     guard let name = PyUnicode_FromString("__main__") else {
       Py_DecRef(namespace)
@@ -24,7 +24,7 @@ enum PythonExecution {
   }
 
   /// `__main__.__dict__` of the attached interpreter (a new reference).
-  static func mainModuleNamespace() throws -> OpaquePointer {
+  static func mainModuleNamespace() throws -> PyObjectPointer {
     guard let main = PyImport_AddModule("__main__"),  // borrowed
       let namespace = PyObject_GetAttrString(main, "__dict__")
     else { throw PythonError.fetch() }
@@ -32,12 +32,12 @@ enum PythonExecution {
   }
 
   /// Evaluates an expression; `locals` are visible to it without touching `globals`.
-  static func evaluate(_ code: String, globals: OpaquePointer, locals: [String: PythonValue])
+  static func evaluate(_ code: String, globals: PyObjectPointer, locals: [String: PythonValue])
     throws -> PythonValue
   {
     let compiled = try compile(code, start: Int32(SPY_EVAL_INPUT))
     defer { Py_DecRef(compiled) }
-    let localsDict: OpaquePointer?
+    let localsDict: PyObjectPointer?
     if locals.isEmpty {
       localsDict = nil
     } else {
@@ -55,7 +55,7 @@ enum PythonExecution {
   }
 
   /// Executes statements in `globals`.
-  static func execute(_ code: String, globals: OpaquePointer) throws {
+  static func execute(_ code: String, globals: PyObjectPointer) throws {
     let compiled = try compile(code, start: Int32(SPY_FILE_INPUT))
     defer { Py_DecRef(compiled) }
     guard let result = userCode({ PyEval_EvalCode(compiled, globals, globals) }) else {
@@ -75,7 +75,7 @@ enum PythonExecution {
   /// (`JSONDecoder.decode`) to reach an attribute of an attribute.
   static func call(
     _ module: String, _ function: String, args: [PythonValue],
-    kwargs: OrderedDictionary<String, PythonValue>, globals: OpaquePointer
+    kwargs: OrderedDictionary<String, PythonValue>, globals: PyObjectPointer
   ) throws -> PythonValue {
     let callable = try resolve(module, function, globals: globals)
     defer { Py_DecRef(callable) }
@@ -85,13 +85,13 @@ enum PythonExecution {
   }
 
   /// A new reference to `module.function`.
-  static func resolve(_ module: String, _ function: String, globals: OpaquePointer) throws
-    -> OpaquePointer
+  static func resolve(_ module: String, _ function: String, globals: PyObjectPointer) throws
+    -> PyObjectPointer
   {
     try checkName(module, "module")
     try checkName(function, "function")
     var parts = function.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-    var object: OpaquePointer
+    var object: PyObjectPointer
     if module == "__main__" || module.isEmpty {
       let first = parts.removeFirst()
       guard let found = PyDict_GetItemString(globals, first) else {  // borrowed
@@ -117,11 +117,11 @@ enum PythonExecution {
 
   /// Calls `callable` with converted arguments; a new reference to the result.
   static func invoke(
-    _ callable: OpaquePointer, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>
-  ) throws -> OpaquePointer {
+    _ callable: PyObjectPointer, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>
+  ) throws -> PyObjectPointer {
     let tuple = try PythonValue.tuple(args).makePythonObject()
     defer { Py_DecRef(tuple) }
-    let dict: OpaquePointer? =
+    let dict: PyObjectPointer? =
       kwargs.isEmpty
       ? nil
       : try PythonValue.dict(
@@ -132,10 +132,10 @@ enum PythonExecution {
     return result
   }
 
-  static func compile(_ code: String, start: Int32) throws -> OpaquePointer {
+  static func compile(_ code: String, start: Int32) throws -> PyObjectPointer {
     // A C string ends at the first NUL: refuse rather than silently run a prefix.
     guard !code.utf8.contains(0) else {
-      throw PythonRuntimeError(.invalidArgument, "source code cannot contain NUL bytes")
+      throw SwiftPyError(.invalidArgument, "source code cannot contain NUL bytes")
     }
     guard let compiled = Py_CompileString(code, "<string>", start) else { throw PythonError.fetch() }
     return compiled
@@ -143,7 +143,7 @@ enum PythonExecution {
 
   private static func checkName(_ name: String, _ what: String) throws {
     guard !name.utf8.contains(0) else {
-      throw PythonRuntimeError(.invalidArgument, "the \(what) name '\(name)' contains a NUL byte")
+      throw SwiftPyError(.invalidArgument, "the \(what) name '\(name)' contains a NUL byte")
     }
   }
 }

@@ -17,17 +17,17 @@ import OrderedCollections
 @dynamicCallable
 public final class PythonObject: CustomStringConvertible {
   /// An owned (strong) reference.
-  let pointer: OpaquePointer
+  let pointer: PyObjectPointer
   let thread: InterpreterThread
 
   /// Takes ownership of a new reference.
-  init(owning pointer: OpaquePointer, thread: InterpreterThread) {
+  init(owning pointer: PyObjectPointer, thread: InterpreterThread) {
     self.pointer = pointer
     self.thread = thread
   }
 
   /// Adds a reference to a borrowed one.
-  convenience init(borrowing pointer: OpaquePointer, thread: InterpreterThread) {
+  convenience init(borrowing pointer: PyObjectPointer, thread: InterpreterThread) {
     Py_IncRef(pointer)
     self.init(owning: pointer, thread: thread)
   }
@@ -102,7 +102,7 @@ public final class PythonObject: CustomStringConvertible {
     for (key, value) in arguments {
       if key.isEmpty {
         guard keywords.isEmpty else {
-          throw PythonRuntimeError(.invalidArgument, "a positional argument follows a keyword argument")
+          throw SwiftPyError(.invalidArgument, "a positional argument follows a keyword argument")
         }
         positional.append(value)
       } else {
@@ -138,7 +138,7 @@ public final class PythonObject: CustomStringConvertible {
 
   // MARK: Values
 
-  /// A copy of the object as a ``PythonValue``; throws ``PythonConversionError`` for types
+  /// A copy of the object as a ``PythonValue``; throws ``SwiftPyError`` for types
   /// without a counterpart.
   public var value: PythonValue {
     get throws {
@@ -168,14 +168,14 @@ public final class PythonObject: CustomStringConvertible {
 
   private func checkThread() throws {
     guard thread.isCurrent else {
-      throw PythonRuntimeError(
+      throw SwiftPyError(
         .invalidArgument,
         "a PythonObject was used outside the withPython closure (and thread) that made it")
     }
   }
 
   /// Wraps a new reference, or throws the pending Python exception.
-  private func wrap(_ result: OpaquePointer?) throws -> PythonObject {
+  private func wrap(_ result: PyObjectPointer?) throws -> PythonObject {
     guard let result else { throw PythonError.fetch() }
     return PythonObject(owning: result, thread: thread)
   }

@@ -2,7 +2,7 @@
 ///
 /// ``automatic`` searches in the documented order (see ``PythonDiscovery``). The explicit
 /// cases never fall back to another Python: when the chosen one cannot be used, discovery
-/// throws ``PythonRuntimeError/Code/unusablePython`` naming it and the reason.
+/// throws ``SwiftPyError/Code/unusablePython`` naming it and the reason.
 public enum PythonChoice: Sendable, Equatable, CustomStringConvertible {
   /// `SWIFTPY_PYTHON`, then `VIRTUAL_ENV`, then `python3` on `PATH`, then the newest
   /// Python ≥ 3.12 among `python3.N` on `PATH`, pyenv, Homebrew, `/usr/local` and `/usr`.

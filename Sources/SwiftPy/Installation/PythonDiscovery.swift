@@ -71,13 +71,13 @@ public enum PythonDiscovery {
   ///   - environment: the variables to search with (`SWIFTPY_PYTHON`, `VIRTUAL_ENV`,
   ///     `PATH`, `PYENV_ROOT`, `HOME`); also the environment the probed pythons run in.
   ///     Defaults to this process's environment.
-  /// - Throws: ``PythonRuntimeError/Code/unusablePython`` when an explicit choice or
+  /// - Throws: ``SwiftPyError/Code/unusablePython`` when an explicit choice or
   ///   `SWIFTPY_PYTHON` cannot be used (there is no fallback), and
-  ///   ``PythonRuntimeError/Code/pythonNotFound`` when the search finds nothing usable; the
+  ///   ``SwiftPyError/Code/pythonNotFound`` when the search finds nothing usable; the
   ///   message names every place tried and why each was passed over.
   public static func discover(
     _ choice: PythonChoice = .automatic, environment: [String: String]? = nil
-  ) throws(PythonRuntimeError) -> DiscoveryReport {
+  ) throws(SwiftPyError) -> DiscoveryReport {
     var search = Search(environment: environment ?? ProcessInfo.processInfo.environment)
     return try search.run(choice)
   }
@@ -267,7 +267,7 @@ private struct Search {
     self.environment = environment
   }
 
-  mutating func run(_ choice: PythonChoice) throws(PythonRuntimeError) -> DiscoveryReport {
+  mutating func run(_ choice: PythonChoice) throws(SwiftPyError) -> DiscoveryReport {
     switch choice {
     case .executable(let path):
       return try explicit(
@@ -284,7 +284,7 @@ private struct Search {
 
   // MARK: Steps
 
-  mutating func automatic() throws(PythonRuntimeError) -> DiscoveryReport {
+  mutating func automatic() throws(SwiftPyError) -> DiscoveryReport {
     if let value = variable("SWIFTPY_PYTHON") {
       return try explicit(
         value, asLibrary: Self.looksLikeLibrary(value), label: "SWIFTPY_PYTHON=\(value)",
@@ -320,7 +320,7 @@ private struct Search {
   /// in a path can't silently run a different Python.
   mutating func explicit(
     _ value: String, asLibrary: Bool, label: String, source: String, hint: String
-  ) throws(PythonRuntimeError) -> DiscoveryReport {
+  ) throws(SwiftPyError) -> DiscoveryReport {
     let (path, examination) =
       asLibrary ? examineLibrary(value, source: source) : examineExecutable(value, source: source)
     switch examination.outcome {
@@ -328,7 +328,7 @@ private struct Search {
       record(path, source: source, version: examination.version, .chosen)
       return report(installation)
     case .failure(let rejection):
-      throw PythonRuntimeError(.unusablePython, "\(label): \(rejection.reason). \(hint)")
+      throw SwiftPyError(.unusablePython, "\(label): \(rejection.reason). \(hint)")
     }
   }
 
@@ -357,7 +357,7 @@ private struct Search {
   }
 
   /// The last step: every usable python found, and the newest one wins.
-  mutating func newest() throws(PythonRuntimeError) -> DiscoveryReport {
+  mutating func newest() throws(SwiftPyError) -> DiscoveryReport {
     let leads = gatherLeads()
 
     // Decide what needs running; verdicts are recorded afterwards, in lead order.
@@ -426,7 +426,7 @@ private struct Search {
     }
 
     if let best { return report(best.installation) }
-    throw PythonRuntimeError(.pythonNotFound, notFoundMessage())
+    throw SwiftPyError(.pythonNotFound, notFoundMessage())
   }
 
   /// The pythons of the last step, in tie-breaking order: PATH, pyenv, Homebrew, /usr/local, /usr.

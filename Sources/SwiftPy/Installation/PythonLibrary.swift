@@ -6,11 +6,11 @@ import Synchronization
 enum PythonLibrary {
   private static let loaded = Mutex<String?>(nil)
 
-  static func load(_ path: String) throws(PythonRuntimeError) {
-    try loaded.withLock { (current: inout String?) throws(PythonRuntimeError) in
+  static func load(_ path: String) throws(SwiftPyError) {
+    try loaded.withLock { (current: inout String?) throws(SwiftPyError) in
       if let current {
         guard current == path else {
-          throw PythonRuntimeError(
+          throw SwiftPyError(
             .differentPythonAlreadyLoaded,
             "this process already runs \(current); it cannot also load \(path)")
         }
@@ -19,7 +19,7 @@ enum PythonLibrary {
       var message = [CChar](repeating: 0, count: 1024)
       guard spy_load(path, &message, message.count) == 0 else {
         let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        throw PythonRuntimeError(.libraryLoadFailed, "cannot load \(path): \(reason)")
+        throw SwiftPyError(.libraryLoadFailed, "cannot load \(path): \(reason)")
       }
       current = path
     }

@@ -34,27 +34,27 @@ enum InterpreterKind: Sendable, Equatable {
 
   /// Creates the interpreter (or main-interpreter thread state) on the calling thread, which
   /// must have no thread state attached. On return the new thread state is attached.
-  func create() throws(PythonRuntimeError) -> OpaquePointer {
+  func create() throws(SwiftPyError) -> PyThreadStatePointer {
     switch self {
     case .main:
       if Py_IsInitialized() != 0 {
         // An earlier start initialized CPython and then failed: attach instead.
-        let state = PyThreadState_New(PyInterpreterState_Main())!
+        let state = try InterpreterKind.newThreadState(in: PyInterpreterState_Main())
         PyEval_RestoreThread(state)
         return state
       }
       Py_InitializeEx(0)  // 0: no signal handlers; Ctrl-C belongs to the host.
       return PyThreadState_Get()
     case .worker:
-      let state = PyThreadState_New(PyInterpreterState_Main())!
+      let state = try InterpreterKind.newThreadState(in: PyInterpreterState_Main())
       PyEval_RestoreThread(state)
       return state
     case .sharedGIL, .ownGIL:
       // Py_NewInterpreterFromConfig wants an attached thread state: borrow a fresh one in
       // the main interpreter (as pybind11 does), then dispose of it on this same thread.
-      let borrowed = PyThreadState_New(PyInterpreterState_Main())!
+      let borrowed = try InterpreterKind.newThreadState(in: PyInterpreterState_Main())
       PyEval_RestoreThread(borrowed)
-      var created: OpaquePointer?
+      var created: PyThreadStatePointer?
       var config = self.config!
       let status = Py_NewInterpreterFromConfig(&created, &config)
       guard PyStatus_Exception(status) == 0, let created else {
@@ -62,7 +62,7 @@ enum InterpreterKind: Sendable, Equatable {
         let reason = status.err_msg.map { String(cString: $0) } ?? "unknown reason"
         PyThreadState_Clear(borrowed)
         PyThreadState_DeleteCurrent()
-        throw PythonRuntimeError(
+        throw SwiftPyError(
           .interpreterCreationFailed, "Py_NewInterpreterFromConfig failed: \(reason)")
       }
       // The new interpreter is attached (its GIL held; with an own GIL the main GIL was
@@ -76,9 +76,20 @@ enum InterpreterKind: Sendable, Equatable {
     }
   }
 
+  /// A new thread state of `interpreter` (not attached); an error instead of a crash when
+  /// CPython cannot allocate one.
+  static func newThreadState(in interpreter: PyInterpreterPointer) throws(SwiftPyError)
+    -> PyThreadStatePointer
+  {
+    guard let state = PyThreadState_New(interpreter) else {
+      throw SwiftPyError(.interpreterCreationFailed, "CPython could not allocate a thread state")
+    }
+    return state
+  }
+
   /// Ends what ``create()`` made. `state` must be attached on the calling thread; on return
   /// nothing is attached. The main interpreter is never finalized (DESIGN decision 11).
-  func end(_ state: OpaquePointer) {
+  func end(_ state: PyThreadStatePointer) {
     switch self {
     case .main:
       _ = PyEval_SaveThread()

@@ -23,7 +23,7 @@ final class InterpreterThread: @unchecked Sendable {
   struct Job {
     let id: UInt64
     let run: () -> Void
-    let reject: (PythonRuntimeError) -> Void
+    let reject: (SwiftPyError) -> Void
     /// False for housekeeping (dropping a namespace, a path update): not a caller's request.
     let isRequest: Bool
   }
@@ -34,14 +34,14 @@ final class InterpreterThread: @unchecked Sendable {
   let name: String
   /// Set on the thread before ``start(kind:name:setup:)`` returns, constant afterwards.
   private(set) var interpreterID: Int64 = -1
-  private(set) var interpreterState: OpaquePointer?
+  private(set) var interpreterState: PyInterpreterPointer?
 
   /// Guarded by `condition`.
   private let condition = NSCondition()
   private var queue = Deque<Job>()
   private var state = State.starting
   /// Why jobs are refused once the thread stops taking them.
-  private var refusal: PythonRuntimeError
+  private var refusal: SwiftPyError
   private var nextJobID: UInt64 = 0
   private var running: Job?
   private var guests = 0
@@ -68,7 +68,7 @@ final class InterpreterThread: @unchecked Sendable {
   }()
 
   /// Only touched on the thread.
-  private var threadState: OpaquePointer?
+  private var threadState: PyThreadStatePointer?
 
   private static let stackSize = 16 << 20  // deep Python recursion needs C stack
   private static let polls = 200
@@ -76,7 +76,7 @@ final class InterpreterThread: @unchecked Sendable {
   private init(kind: InterpreterKind, name: String) {
     self.kind = kind
     self.name = name
-    self.refusal = PythonRuntimeError(.closed, "the interpreter of '\(name)' has been closed")
+    self.refusal = SwiftPyError(.closed, "the interpreter of '\(name)' has been closed")
   }
 
   deinit { gate.deallocate() }
@@ -121,7 +121,7 @@ final class InterpreterThread: @unchecked Sendable {
   @discardableResult
   func submit(
     _ run: @escaping @Sendable () -> Void,
-    reject: @escaping @Sendable (PythonRuntimeError) -> Void,
+    reject: @escaping @Sendable (SwiftPyError) -> Void,
     isRequest: Bool = true
   ) -> UInt64? {
     condition.lock()
@@ -144,7 +144,7 @@ final class InterpreterThread: @unchecked Sendable {
   /// Runs `body` on the thread with the interpreter attached and returns its result.
   ///
   /// The caller is answered at once when its task is cancelled (`CancellationError`) or after
-  /// `timeout` (``PythonRuntimeError/Code/timeout``): a queued job is removed without running;
+  /// `timeout` (``SwiftPyError/Code/timeout``): a queued job is removed without running;
   /// a running one is interrupted, and the thread abandoned if it does not stop within `grace`.
   func perform<T: Sendable>(
     timeout: Duration? = nil, grace: Duration = .seconds(2),
@@ -153,7 +153,7 @@ final class InterpreterThread: @unchecked Sendable {
   ) async throws -> T {
     if isCurrent {
       // The thread is busy running the caller: waiting for it would deadlock.
-      throw PythonRuntimeError(
+      throw SwiftPyError(
         .invalidArgument,
         "re-entrant call: code running on interpreter thread '\(name)' waited for that same thread")
     }
@@ -174,7 +174,7 @@ final class InterpreterThread: @unchecked Sendable {
           answer.startTimer(after: timeout) { [self] in
             stop(
               job: id, answer: answer, grace: grace,
-              error: PythonRuntimeError(
+              error: SwiftPyError(
                 .timeout, "\(description) on '\(name)' did not finish within \(timeout) and was interrupted"))
           }
         }
@@ -187,7 +187,7 @@ final class InterpreterThread: @unchecked Sendable {
 
   /// Answers `answer` with `error` (or `CancellationError`), then removes its job if queued or
   /// interrupts it if running.
-  private func stop<T>(job id: UInt64, answer: Answer<T>, grace: Duration, error: PythonRuntimeError?) {
+  private func stop<T>(job id: UInt64, answer: Answer<T>, grace: Duration, error: SwiftPyError?) {
     if let error {
       answer.resume(with: .failure(error))
     } else {
@@ -216,7 +216,7 @@ final class InterpreterThread: @unchecked Sendable {
   /// false when nothing (or another job) is running.
   @discardableResult
   func interrupt(
-    job: UInt64? = nil, because reason: String, answering error: PythonRuntimeError? = nil,
+    job: UInt64? = nil, because reason: String, answering error: SwiftPyError? = nil,
     grace: Duration = .seconds(2)
   ) -> Bool {
     let target: Job? = condition.withLock {
@@ -248,7 +248,7 @@ final class InterpreterThread: @unchecked Sendable {
         if kind == .worker || kind == .main || attempt % 5 == 0 { sendAsyncInterrupt(to: target.id) }
       }
       guard runningID.load(ordering: .acquiring) == target.id else { return }
-      let stuck = PythonRuntimeError(
+      let stuck = SwiftPyError(
         .closed,
         "'\(name)' was taken out of service: a call did not return within \(grace) of being interrupted "
           + "(\(reason)); a blocking C call cannot be interrupted")
@@ -298,7 +298,7 @@ final class InterpreterThread: @unchecked Sendable {
     }
     guard admitted else { return false }
     let os = Thread { [self] in
-      let state = PyThreadState_New(interpreterState)!
+      let state = PyThreadState_New(interpreterState!)!
       PyEval_RestoreThread(state)
       body()
       PyThreadState_Clear(state)
@@ -327,7 +327,7 @@ final class InterpreterThread: @unchecked Sendable {
 
   /// Stops taking work at once: queued jobs are refused with `error`, and the interpreter is
   /// ended on its thread as soon as the running job returns (never, if it never does).
-  func abandon(_ error: PythonRuntimeError) {
+  func abandon(_ error: SwiftPyError) {
     condition.lock()
     guard state == .running || state == .closing, kind != .main else {
       condition.unlock()
@@ -369,7 +369,7 @@ final class InterpreterThread: @unchecked Sendable {
   }
 
   /// Stops taking work, lets queued jobs finish, then ends the interpreter on its thread.
-  /// With a `deadline`, jobs still queued then are refused with ``PythonRuntimeError/Code/shuttingDown``
+  /// With a `deadline`, jobs still queued then are refused with ``SwiftPyError/Code/shuttingDown``
   /// and the running one is interrupted (and abandoned after `grace`). Returns when the
   /// interpreter has ended or the thread was abandoned.
   /// `cleanup` runs on the thread, attached, just before the interpreter ends — whatever was
@@ -377,7 +377,7 @@ final class InterpreterThread: @unchecked Sendable {
   func close(deadline: Duration? = nil, grace: Duration = .seconds(2), cleanup: (@Sendable () -> Void)? = nil)
     async
   {
-    let shutdown = PythonRuntimeError(.shuttingDown, "'\(name)' is shutting down")
+    let shutdown = SwiftPyError(.shuttingDown, "'\(name)' is shutting down")
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
       condition.lock()
       if state == .closed || abandoned || kind == .main {
@@ -413,7 +413,7 @@ final class InterpreterThread: @unchecked Sendable {
 
   private func main(setup: @Sendable () throws -> Void, ready: CheckedContinuation<Void, Error>) {
     spy_set_current_thread(Unmanaged.passUnretained(self).toOpaque())
-    let attached: OpaquePointer
+    let attached: PyThreadStatePointer
     do {
       attached = try kind.create()
     } catch {
@@ -421,8 +421,9 @@ final class InterpreterThread: @unchecked Sendable {
       ready.resume(throwing: error)
       return
     }
-    interpreterState = PyThreadState_GetInterpreter(attached)
-    interpreterID = PyInterpreterState_GetID(interpreterState)
+    let interpreter = PyThreadState_GetInterpreter(attached)
+    interpreterState = interpreter
+    interpreterID = PyInterpreterState_GetID(interpreter)
     gate.pointee.thread_ident = PyThread_get_thread_ident()
     spy_set_thread_gate(gate)
     do {
@@ -474,7 +475,7 @@ final class InterpreterThread: @unchecked Sendable {
       runningID.store(job.id, ordering: .releasing)
       condition.unlock()
       if !attached {
-        PyEval_RestoreThread(threadState)
+        PyEval_RestoreThread(threadState!)
         attached = true
       }
       job.run()
@@ -495,7 +496,7 @@ final class InterpreterThread: @unchecked Sendable {
       ending = true  // from here on no thread state may join this interpreter
       return self.cleanup
     }
-    PyEval_RestoreThread(threadState)
+    PyEval_RestoreThread(threadState!)
     cleanup?()
     if let survivors = PythonThreads.joinOrReport(kind: kind, name: name) {
       // Ending the interpreter under a live Python thread would crash or hang CPython: leave

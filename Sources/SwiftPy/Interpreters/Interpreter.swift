@@ -4,7 +4,7 @@ import OrderedCollections
 ///
 /// Code runs in the interpreter's `__main__` module, whose state persists between calls, on the
 /// interpreter's own pinned thread (``callInThread(_:_:args:kwargs:)`` uses a new thread).
-/// Errors are ``InterpreterError``s.
+/// Errors are ``SwiftPyError``s with the codes of CPython's exceptions (``SwiftPyError/Code/executionFailed``, ``SwiftPyError/Code/interpreterNotFound``, ``SwiftPyError/Code/notShareable``).
 public final class Interpreter: Sendable, Identifiable, CustomStringConvertible {
   /// The interpreter's CPython id.
   public let id: Int64
@@ -31,7 +31,7 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
   /// Runs source code in `__main__`. With `dedent`, common leading indentation is removed first
   /// so that indented literals work (`"""\n    print('spam!')\n"""`).
   public func exec(_ code: String, dedent: Bool = true, timeout: Duration? = nil)
-    async throws(InterpreterError)
+    async throws(SwiftPyError)
   {
     try await translate { try await context.exec(dedent ? Interpreter.dedent(code) : code, timeout: timeout) }
   }
@@ -41,7 +41,7 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
   public func call(
     _ module: String, _ function: String, args: [PythonValue] = [],
     kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
-  ) async throws(InterpreterError) -> PythonValue {
+  ) async throws(SwiftPyError) -> PythonValue {
     try await translate {
       try await context.call(module, function, args: args, kwargs: kwargs, timeout: timeout)
     }
@@ -64,37 +64,37 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
   }
 
   /// Binds values in `__main__` (CPython's `prepare_main`).
-  public func prepareMain(_ namespace: [String: PythonValue]) async throws(InterpreterError) {
+  public func prepareMain(_ namespace: [String: PythonValue]) async throws(SwiftPyError) {
     try await translate {
       try await context.setGlobals(namespace)
     }
   }
 
   /// Finalizes and destroys the interpreter on its thread. Later calls throw `.notFound`.
-  public func close() async throws(InterpreterError) {
-    guard !isMain else { throw .failed("the main interpreter cannot be closed") }
+  public func close() async throws(SwiftPyError) {
+    guard !isMain else { throw SwiftPyError(.interpreterFailed, "the main interpreter cannot be closed") }
     await context.close()
   }
 
-  private func translate<T>(_ body: () async throws -> T) async throws(InterpreterError) -> T {
+  private func translate<T>(_ body: () async throws -> T) async throws(SwiftPyError) -> T {
     try await Interpreter.translate(id: id, body)
   }
 
-  static func translate<T>(id: Int64, _ body: () async throws -> T) async throws(InterpreterError) -> T {
+  static func translate<T>(id: Int64, _ body: () async throws -> T) async throws(SwiftPyError) -> T {
     do {
       return try await body()
     } catch let error as PythonError {
-      throw .executionFailed(excinfo: ExceptionSnapshot(error))
-    } catch let error as PythonConversionError {
-      throw .notShareable(error.message)
-    } catch let error as PythonRuntimeError where error.code == .closed {
-      throw .notFound(id: id)
-    } catch let error as PythonRuntimeError where error.code == .timeout {
-      throw .timeout(error.message)
+      throw SwiftPyError(.executionFailed, "execution failed: \(error)", underlying: error)
+    } catch let error as SwiftPyError where error.pythonType != nil {
+      throw SwiftPyError(.notShareable, "not shareable: \(error.message)", pythonType: error.pythonType)
+    } catch let error as SwiftPyError where error.code == .closed {
+      throw SwiftPyError(.interpreterNotFound, "interpreter \(id) not found (it has been closed)")
+    } catch let error as SwiftPyError {
+      throw error
     } catch is CancellationError {
-      throw .cancelled
+      throw SwiftPyError(.cancelled, "the call was cancelled")
     } catch {
-      throw .failed(String(describing: error))
+      throw SwiftPyError(.interpreterFailed, String(describing: error))
     }
   }
 

@@ -35,7 +35,7 @@ public final class Interpreters: Sendable {
 
   /// Creates a new idle interpreter on its own pinned thread. Isolated (own GIL) by default, as
   /// in CPython; `isolated: false` makes a legacy sub-interpreter sharing the main GIL.
-  public func create(isolated: Bool = true) async throws(InterpreterError) -> Interpreter {
+  public func create(isolated: Bool = true) async throws(SwiftPyError) -> Interpreter {
     let serial = Interpreters.serials.wrappingAdd(1, ordering: .relaxed).newValue
     let context: PythonContext
     do {
@@ -43,7 +43,7 @@ public final class Interpreters: Sendable {
         mode: isolated ? .ownGIL : .subinterp, installation: installation, blueprint: blueprint,
         name: "rt\(runtime)-interp\(serial)", policy: policy, namespace: .mainModule)
     } catch {
-      throw .failed("cannot create an interpreter: \(error)")
+      throw SwiftPyError(.interpreterFailed, "cannot create an interpreter: \(error)", underlying: error)
     }
     let interpreter = Interpreter(context: context, whence: "SwiftPy interpreters.create()", isMain: false)
     created.withLock { $0.append(interpreter) }

@@ -96,10 +96,10 @@ public final class PythonLease: Sendable, CustomStringConvertible {
   }
 
   private func checked<T>(_ body: () async throws -> T) async throws -> T {
-    guard isBound else { throw PythonPoolError.contextNotBound }
+    guard isBound else { throw SwiftPyError.contextNotBound }
     do {
       return try await body()
-    } catch let error as PythonRuntimeError where error.code == .closed && !context.isOpen {
+    } catch let error as SwiftPyError where error.code == .closed && !context.isOpen {
       // The context died under the lease: the pool replaces it; this lease cannot continue.
       throw owner.lost(index: index, context: context, error)
     }

@@ -53,7 +53,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       return blueprint
     }
     guard size > 0 else {
-      throw PythonRuntimeError(.invalidArgument, "pool '\(name)' needs at least one context, not \(size)")
+      throw SwiftPyError(.invalidArgument, "pool '\(name)' needs at least one context, not \(size)")
     }
     try PythonContext.checkAvailable(mode, in: installation)
     // Every context that starts is kept until all have finished, so that a failure of one
@@ -150,7 +150,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     try checkRunning()
     let (context, waitFor) = try slots.withLock { slots throws -> (PythonContext, Task<Void, Never>?) in
       guard slots.indices.contains(index) else {
-        throw PythonRuntimeError(
+        throw SwiftPyError(
           .invalidArgument, "pool '\(name)' has contexts 0..<\(slots.count); there is no context \(index)")
       }
       replaceIfDead(&slots, index)
@@ -176,7 +176,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       let outcome = try slots.withLock { slots throws -> LeaseOutcome in
         let count = slots.count
         if let wanted, !slots.indices.contains(wanted) {
-          throw PythonRuntimeError(
+          throw SwiftPyError(
             .invalidArgument, "pool '\(name)' has contexts 0..<\(count); there is no context \(wanted)")
         }
         var replacing: Task<Void, Never>?
@@ -198,7 +198,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
           slots[failure.index].failure = nil
           return .failed(failure.error)
         }
-        guard let replacing else { throw PythonPoolError.noContextsAvailable(pool: name) }
+        guard let replacing else { throw SwiftPyError.noContextsAvailable(pool: name) }
         return .wait(replacing)
       }
       switch outcome {
@@ -225,9 +225,9 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   }
 
   /// The error for a lease whose context died: the slot is being replaced, the lease is lost.
-  func lost(index: Int, context: PythonContext, _ error: PythonRuntimeError) -> PythonPoolError {
+  func lost(index: Int, context: PythonContext, _ error: SwiftPyError) -> SwiftPyError {
     slots.withLock { replaceIfDead(&$0, index) }
-    return PythonPoolError.contextLost(context: context.name, reason: error.message)
+    return SwiftPyError.contextLost(context: context.name, reason: error.message)
   }
 
   private func replaceIfDead(_ slots: inout [Slot], _ index: Int) {
@@ -261,11 +261,11 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   // MARK: Stopping
 
   private func checkRunning() throws {
-    if isStopped.load(ordering: .acquiring) { throw PythonPoolError.poolNotFound(name) }
+    if isStopped.load(ordering: .acquiring) { throw SwiftPyError.poolNotFound(name) }
   }
 
   /// Closes every context after the calls already queued on it — or, with a `deadline`,
-  /// answers what is still queued then with ``PythonRuntimeError/Code/shuttingDown`` and
+  /// answers what is still queued then with ``SwiftPyError/Code/shuttingDown`` and
   /// interrupts what is running.
   func stop(deadline: Duration? = nil) async {
     isStopped.store(true, ordering: .releasing)

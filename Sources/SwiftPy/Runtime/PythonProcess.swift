@@ -34,7 +34,7 @@ final class PythonProcess: Sendable {
       throw error
     }
     guard process.installation.libraryPath == installation.libraryPath else {
-      throw PythonRuntimeError(
+      throw SwiftPyError(
         .differentPythonAlreadyLoaded,
         "this process already runs Python \(process.installation.version) from "
           + "\(process.installation.libraryPath); it cannot also load \(installation.libraryPath)")

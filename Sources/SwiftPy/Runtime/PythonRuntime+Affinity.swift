@@ -28,7 +28,7 @@ extension PythonRuntime {
       return PythonLease(pool: pool, index: index, context: context, session: session, runtimeSerial: serial)
     } catch {
       pool.release(index: index, context: context)
-      if let error = error as? PythonRuntimeError, error.code == .closed {
+      if let error = error as? SwiftPyError, error.code == .closed {
         throw pool.lost(index: index, context: context, error)
       }
       throw error

@@ -23,7 +23,7 @@ extension PythonRuntime {
   /// else in a fresh namespace on the default pool.
   ///
   /// Every call takes a `timeout` (else ``Configuration/defaultTimeout``): when it passes, the
-  /// call throws ``PythonRuntimeError/Code/timeout`` and the Python it runs is interrupted.
+  /// call throws ``SwiftPyError/Code/timeout`` and the Python it runs is interrupted.
   public func eval(_ expression: String, locals: [String: PythonValue] = [:], timeout: Duration? = nil)
     async throws -> PythonValue
   {

@@ -10,7 +10,7 @@ extension PythonRuntime {
     async throws -> PythonPool
   {
     try checkRunning()
-    guard directory.pools.withLock({ $0[name] == nil }) else { throw PythonPoolError.poolExists(name) }
+    guard directory.pools.withLock({ $0[name] == nil }) else { throw SwiftPyError.poolExists(name) }
     let pool = try await PythonPool.start(
       name: name, size: size, mode: mode ?? PythonRuntime.defaultMode(for: installation), sandbox: sandbox,
       installation: installation, policy: policy, threadPrefix: "rt\(serial)-\(name)",
@@ -18,9 +18,9 @@ extension PythonRuntime {
     // Registered under the lock, after checking for a shutdown that began meanwhile.
     let refusal: Error? = directory.pools.withLock { pools in
       if isShutDown.load(ordering: .acquiring) {
-        return PythonRuntimeError(.shuttingDown, "the runtime has been shut down")
+        return SwiftPyError(.shuttingDown, "the runtime has been shut down")
       }
-      if pools[name] != nil { return PythonPoolError.poolExists(name) }
+      if pools[name] != nil { return SwiftPyError.poolExists(name) }
       pools[name] = pool
       return nil
     }
@@ -35,7 +35,7 @@ extension PythonRuntime {
   /// stay registered; calls routed there throw ``PythonPoolError/poolNotFound(_:)`` until a
   /// pool of that name is started again. Stopping a pool that is not running does nothing.
   public func stopPool(_ name: String) async throws {
-    guard name != "default" else { throw PythonPoolError.cannotStopDefaultPool }
+    guard name != "default" else { throw SwiftPyError.cannotStopDefaultPool }
     let pool = directory.pools.withLock { $0.removeValue(forKey: name) }
     await pool?.stop()
   }
@@ -62,7 +62,7 @@ extension PythonRuntime {
   }
 
   func pool(named name: String) throws -> PythonPool {
-    guard let pool = directory.pools.withLock({ $0[name] }) else { throw PythonPoolError.poolNotFound(name) }
+    guard let pool = directory.pools.withLock({ $0[name] }) else { throw SwiftPyError.poolNotFound(name) }
     return pool
   }
 

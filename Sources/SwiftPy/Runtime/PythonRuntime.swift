@@ -200,7 +200,7 @@ public final class PythonRuntime: Sendable {
     }
     guard registered else {
       await context.close()
-      throw PythonRuntimeError(.shuttingDown, "the runtime has been shut down")
+      throw SwiftPyError(.shuttingDown, "the runtime has been shut down")
     }
     return context
   }
@@ -209,7 +209,7 @@ public final class PythonRuntime: Sendable {
 
   /// Stops taking calls, lets the calls in flight finish until `deadline`, then interrupts the
   /// rest, and ends every interpreter this runtime started, each on its own thread. Every caller
-  /// gets its result or a ``PythonRuntimeError/Code/shuttingDown`` error; none waits forever.
+  /// gets its result or a ``SwiftPyError/Code/shuttingDown`` error; none waits forever.
   /// A call stuck in a blocking C function is abandoned after the interrupt grace: its thread
   /// ends its interpreter when the call returns. Other runtimes in the process are unaffected.
   public func shutdown(deadline: Duration = .seconds(10)) async {
@@ -235,7 +235,7 @@ public final class PythonRuntime: Sendable {
 
   func checkRunning() throws {
     guard !isShutDown.load(ordering: .acquiring) else {
-      throw PythonRuntimeError(.shuttingDown, "the runtime has been shut down")
+      throw SwiftPyError(.shuttingDown, "the runtime has been shut down")
     }
   }
 

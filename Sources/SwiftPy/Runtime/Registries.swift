@@ -115,6 +115,6 @@ public final class PythonImports: Sendable {
         }
         return part.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isXIDContinue }
       }
-    guard valid else { throw PythonRuntimeError(.invalidArgument, "'\(module)' is not a module name") }
+    guard valid else { throw SwiftPyError(.invalidArgument, "'\(module)' is not a module name") }
   }
 }

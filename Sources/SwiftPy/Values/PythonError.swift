@@ -91,7 +91,7 @@ extension PythonError {
   }
 
   /// Copies `exception` (borrowed). Never raises: whatever cannot be read is described instead.
-  init(exception: OpaquePointer, depth: Int) {
+  init(exception: PyObjectPointer, depth: Int) {
     let type = PythonError.qualifiedTypeName(of: exception)
     let message = PythonError.string(PyObject_Str(exception)) ?? "<str() failed>"
     var lineNumber: Int?
@@ -126,7 +126,7 @@ extension PythonError {
 
   /// The `__name__` of the first traceback frame that runs a real file: for an import that
   /// failed inside a package's own code, that package.
-  private static func importedModule(_ exception: OpaquePointer) -> String? {
+  private static func importedModule(_ exception: PyObjectPointer) -> String? {
     var traceback = PyException_GetTraceback(exception)
     while let current = traceback {
       defer { Py_DecRef(current) }
@@ -152,8 +152,8 @@ extension PythonError {
   }
 
   /// `module.QualName`, without the module for builtins.
-  static func qualifiedTypeName(of object: OpaquePointer) -> String {
-    let type = spy_type(object)
+  static func qualifiedTypeName(of object: PyObjectPointer) -> String {
+    let type = spy_type_as_object(spy_type(object))
     let name = string(PyObject_GetAttrString(type, "__qualname__")) ?? "<unknown>"
     let module = string(PyObject_GetAttrString(type, "__module__"))
     guard let module, module != "builtins" else { return name }
@@ -161,7 +161,7 @@ extension PythonError {
   }
 
   /// `traceback.format_exception(exception)`, joined; empty when unavailable.
-  private static func formatTraceback(_ exception: OpaquePointer) -> String {
+  private static func formatTraceback(_ exception: PyObjectPointer) -> String {
     guard let module = PyImport_ImportModule("traceback") else {
       PyErr_Clear()
       return ""
@@ -190,7 +190,7 @@ extension PythonError {
   }
 
   /// Converts and releases a new reference to a str; nil (error cleared) on failure.
-  static func string(_ object: OpaquePointer?) -> String? {
+  static func string(_ object: PyObjectPointer?) -> String? {
     guard let object else {
       PyErr_Clear()
       return nil
@@ -200,7 +200,7 @@ extension PythonError {
   }
 
   /// UTF-8 of a str, with lone surrogates replaced rather than failing.
-  static func borrowedString(_ object: OpaquePointer) -> String? {
+  static func borrowedString(_ object: PyObjectPointer) -> String? {
     guard spy_has_flag(object, UInt(SPY_TPFLAGS_UNICODE_SUBCLASS)) else { return nil }
     var size: Py_ssize_t = 0
     if let utf8 = PyUnicode_AsUTF8AndSize(object, &size) {
@@ -220,7 +220,7 @@ extension PythonError {
     return String(decoding: UnsafeRawBufferPointer(start: utf8, count: size), as: UTF8.self)
   }
 
-  private static func intAttribute(_ object: OpaquePointer, _ name: String) -> Int? {
+  private static func intAttribute(_ object: PyObjectPointer, _ name: String) -> Int? {
     guard let value = PyObject_GetAttrString(object, name) else {
       PyErr_Clear()
       return nil
@@ -233,7 +233,7 @@ extension PythonError {
     return overflow == 0 ? Int(number) : nil
   }
 
-  private static func boolAttribute(_ object: OpaquePointer, _ name: String) -> Bool {
+  private static func boolAttribute(_ object: PyObjectPointer, _ name: String) -> Bool {
     guard let value = PyObject_GetAttrString(object, name) else {
       PyErr_Clear()
       return false

@@ -13,7 +13,7 @@ extension PythonValue {
 
   /// The largest value, counted as the bytes of its strings and bytes plus 8 per item, that
   /// may cross from Python to Swift (default 64 MiB, for the whole process). A bigger result
-  /// is a ``PythonConversionError`` rather than a memory spike; raise it if you mean to move
+  /// is a ``SwiftPyError`` rather than a memory spike; raise it if you mean to move
   /// big data this way.
   public static var maximumResultSize: Int {
     get { resultSizeLimit.load(ordering: .relaxed) }
@@ -23,8 +23,8 @@ extension PythonValue {
 
   /// A new reference to a Python object equal to `self`. `hashable` asks for the hashable
   /// form (a `frozenset` for `.set`) because the object will be a dict key or set element.
-  func makePythonObject(hashable: Bool = false, depth: Int = 0) throws(PythonConversionError)
-    -> OpaquePointer
+  func makePythonObject(hashable: Bool = false, depth: Int = 0) throws(SwiftPyError)
+    -> PyObjectPointer
   {
     guard depth < PythonValue.maximumDepth else { throw PythonValue.tooDeep(typeName) }
     switch self {
@@ -77,7 +77,7 @@ extension PythonValue {
       return tuple
     case .dict(let entries):
       let dict = try PythonValue.check(PyDict_New(), "dict")
-      do throws(PythonConversionError) {
+      do throws(SwiftPyError) {
         for (key, value) in entries {
           let pyKey = try key.makePythonObject(hashable: true, depth: depth + 1)
           defer { Py_DecRef(pyKey) }
@@ -94,7 +94,7 @@ extension PythonValue {
     case .set(let members):
       // A brand-new frozenset may be filled with PySet_Add before anyone else sees it.
       let set = try PythonValue.check(hashable ? PyFrozenSet_New(nil) : PySet_New(nil), "set")
-      do throws(PythonConversionError) {
+      do throws(SwiftPyError) {
         for member in members {
           let element = try member.makePythonObject(hashable: true, depth: depth + 1)
           defer { Py_DecRef(element) }
@@ -110,14 +110,14 @@ extension PythonValue {
   }
 
   /// Copies a Python object (borrowed) into a PythonValue.
-  init(pythonObject object: OpaquePointer) throws(PythonConversionError) {
+  init(pythonObject object: PyObjectPointer) throws(SwiftPyError) {
     var budget = PythonValue.maximumResultSize
     try self.init(pythonObject: object, depth: 0, budget: &budget)
   }
 
   /// `budget` is what may still be copied; every level charges its size to it.
-  private init(pythonObject object: OpaquePointer, depth: Int, budget: inout Int)
-    throws(PythonConversionError)
+  private init(pythonObject object: PyObjectPointer, depth: Int, budget: inout Int)
+    throws(SwiftPyError)
   {
     guard depth < PythonValue.maximumDepth else {
       throw PythonValue.tooDeep(PythonError.qualifiedTypeName(of: object))
@@ -149,9 +149,7 @@ extension PythonValue {
       var size: Py_ssize_t = 0
       guard let utf8 = PyUnicode_AsUTF8AndSize(object, &size) else {
         PyErr_Clear()
-        throw PythonConversionError(
-          .invalidString, pythonType: "str",
-          "a Python str holds lone surrogates (e.g. '\\ud800'), which a Swift String cannot represent")
+        throw SwiftPyError(.invalidString, "a Python str holds lone surrogates (e.g. '\\ud800'), which a Swift String cannot represent", pythonType: "str")
       }
       budget -= size
       if budget < 0 { throw PythonValue.tooLarge("str") }
@@ -184,8 +182,8 @@ extension PythonValue {
     } else if spy_has_flag(object, UInt(SPY_TPFLAGS_DICT_SUBCLASS)) {
       var entries = OrderedDictionary<PythonValue, PythonValue>(minimumCapacity: PyDict_Size(object))
       var position: Py_ssize_t = 0
-      var key: OpaquePointer?
-      var value: OpaquePointer?
+      var key: PyObjectPointer?
+      var value: PyObjectPointer?
       while PyDict_Next(object, &position, &key, &value) != 0 {
         let entryKey = try PythonValue(pythonObject: key!, depth: depth + 1, budget: &budget)
         guard
@@ -215,54 +213,42 @@ extension PythonValue {
       self = .set(members)
     } else {
       let name = PythonError.qualifiedTypeName(of: object)
-      throw PythonConversionError(
-        .unsupportedType, pythonType: name,
-        "cannot convert a Python '\(name)' to PythonValue: only None, bool, int, float, str, "
-          + "bytes, list, tuple, dict, set and frozenset (and their subclasses) cross the boundary")
+      throw SwiftPyError(.unsupportedType, "cannot convert a Python '\(name)' to PythonValue: only None, bool, int, float, str, "
+          + "bytes, list, tuple, dict, set and frozenset (and their subclasses) cross the boundary", pythonType: name)
     }
   }
 
-  private static func check(_ object: OpaquePointer?, _ type: String) throws(PythonConversionError)
-    -> OpaquePointer
+  private static func check(_ object: PyObjectPointer?, _ type: String) throws(SwiftPyError)
+    -> PyObjectPointer
   {
     guard let object else { throw rejected(type) }
     return object
   }
 
   /// The pending Python exception, turned into a conversion error.
-  private static func rejected(_ type: String) -> PythonConversionError {
+  private static func rejected(_ type: String) -> SwiftPyError {
     let error = PythonError.fetch()
-    return PythonConversionError(
-      .rejectedByPython, pythonType: type,
-      "Python refused to build a \(type): \(error.type): \(error.message)")
+    return SwiftPyError(.rejectedByPython, "Python refused to build a \(type): \(error.type): \(error.message)", pythonType: type)
   }
 
   /// Swift → Python: distinct keys collapsed in Python.
-  private static func merged(_ type: String, swiftCount: Int) -> PythonConversionError {
-    PythonConversionError(
-      .mergedKeys, pythonType: type,
-      "a \(type) of \(swiftCount) distinct PythonValue keys has fewer in Python: keys such as 1, 1.0 "
-        + "and True, or 0.0 and -0.0, are one key to Python")
+  private static func merged(_ type: String, swiftCount: Int) -> SwiftPyError {
+    SwiftPyError(.mergedKeys, "a \(type) of \(swiftCount) distinct PythonValue keys has fewer in Python: keys such as 1, 1.0 "
+        + "and True, or 0.0 and -0.0, are one key to Python", pythonType: type)
   }
 
   /// Python → Swift: distinct Python keys that are one PythonValue (two NaN objects).
-  private static func merged(_ type: String, pythonKey: PythonValue) -> PythonConversionError {
-    PythonConversionError(
-      .mergedKeys, pythonType: type,
-      "a Python \(type) holds two keys that are both \(pythonKey) as PythonValues (for example two NaN "
-        + "objects); converting would drop one")
+  private static func merged(_ type: String, pythonKey: PythonValue) -> SwiftPyError {
+    SwiftPyError(.mergedKeys, "a Python \(type) holds two keys that are both \(pythonKey) as PythonValues (for example two NaN "
+        + "objects); converting would drop one", pythonType: type)
   }
 
-  private static func tooLarge(_ type: String) -> PythonConversionError {
-    PythonConversionError(
-      .tooLarge, pythonType: type,
-      "the result is larger than PythonValue.maximumResultSize (\(maximumResultSize) bytes); "
-        + "return less, or raise the limit")
+  private static func tooLarge(_ type: String) -> SwiftPyError {
+    SwiftPyError(.tooLarge, "the result is larger than PythonValue.maximumResultSize (\(maximumResultSize) bytes); "
+        + "return less, or raise the limit", pythonType: type)
   }
 
-  private static func tooDeep(_ type: String) -> PythonConversionError {
-    PythonConversionError(
-      .nestingTooDeep, pythonType: type,
-      "containers nest deeper than \(maximumDepth) levels (or a container contains itself)")
+  private static func tooDeep(_ type: String) -> SwiftPyError {
+    SwiftPyError(.nestingTooDeep, "containers nest deeper than \(maximumDepth) levels (or a container contains itself)", pythonType: type)
   }
 }
