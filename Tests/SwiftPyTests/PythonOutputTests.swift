@@ -276,11 +276,18 @@ struct PythonOutputTests {
       py in
       let printer = try await py.newContext(mode: .worker)
       let other = try await py.newContext(mode: .worker)
-      async let printed: Void = printer.exec("print('wait')")
-      while !flags.entered.load(ordering: .acquiring) { await Task.yield() }
+      let printed = Task {
+        defer { flags.printed.store(true, ordering: .releasing) }
+        try await printer.exec("print('wait')")
+      }
+      while !flags.entered.load(ordering: .acquiring) && !flags.printed.load(ordering: .acquiring) {
+        await Task.yield()
+      }
+      let entered = flags.entered.load(ordering: .acquiring)
+      #expect(entered, "the handler never got the line")
       #expect(try await other.eval("1 + 1") == .int(2))
       flags.ranMeanwhile.store(true, ordering: .releasing)
-      try await printed
+      try await printed.value
       let gaveUp = flags.gaveUp.load(ordering: .acquiring)
       #expect(!gaveUp, "the other context ran only after the handler gave up")
     }
@@ -294,6 +301,7 @@ private final class Flags: Sendable {
   let entered = Atomic(false)
   let ranMeanwhile = Atomic(false)
   let gaveUp = Atomic(false)
+  let printed = Atomic(false)
 }
 
 /// Lines a handler received, in order.
