@@ -34,7 +34,7 @@ public final class PythonRuntime: Sendable {
     /// How long an interrupted call (timeout, cancellation, shutdown) gets to return before its
     /// context is taken out of service and replaced: a blocking C call cannot be interrupted.
     public var interruptGrace: Duration
-    /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutput>).
+    /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutputGuide>).
     public var output: PythonOutputPolicy
 
     public init(
