@@ -44,7 +44,8 @@ final class PythonProcess: Sendable {
 
   private static func launch(_ installation: PythonInstallation) async throws -> PythonProcess {
     try PythonLibrary.load(installation.libraryPath)
-    let main = try await InterpreterThread.start(kind: .main, name: "swiftpy-main") {
+    let main = InterpreterThread(kind: .main, name: "swiftpy-main")
+    try await main.start {
       try ContextSetup.prepare(ContextBlueprint(installation))
       // 3.13.0 crashes when several own-GIL interpreters import _datetime for the first time
       // at once; importing it here first makes their imports safe (DESIGN decision 8).

@@ -144,7 +144,7 @@ public final class PythonRuntime: Sendable {
       interpreters = try await Interpreters.start(
         process: process, runtime: serial, blueprint: ContextBlueprint(installation), policy: policy)
     } catch {
-      await pool.stop()
+      await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime failed to start"))
       throw error
     }
     return PythonRuntime(
@@ -199,7 +199,7 @@ public final class PythonRuntime: Sendable {
       return true
     }
     guard registered else {
-      await context.close()
+      await context.close(deadline: nil, refusal: nil)
       throw SwiftPyError(.shuttingDown, "the runtime has been shut down")
     }
     return context
@@ -222,10 +222,11 @@ public final class PythonRuntime: Sendable {
       defer { contexts.removeAll() }
       return contexts
     }
+    let refusal = SwiftPyError(.shuttingDown, "the runtime is shutting down")
     await withTaskGroup(of: Void.self) { group in
-      for pool in pools { group.addTask { await pool.stop(deadline: deadline) } }
+      for pool in pools { group.addTask { await pool.stop(deadline: deadline, refusal: refusal) } }
       group.addTask { await self.interpreters.closeAll(deadline: deadline) }
-      for context in standalone { group.addTask { await context.close(deadline: deadline) } }
+      for context in standalone { group.addTask { await context.close(deadline: deadline, refusal: refusal) } }
     }
   }
 
