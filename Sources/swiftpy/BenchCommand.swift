@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SwiftPy
 
-/// `swiftpy bench`: the figures DESIGN.md aims at, measured side by side in one run.
+/// `swiftpy bench`: the figures BENCHMARKS.md reports, measured side by side in one run.
 /// Run it in release mode: `swift run -c release swiftpy bench`.
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

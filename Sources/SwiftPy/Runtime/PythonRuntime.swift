@@ -74,7 +74,7 @@ public final class PythonRuntime: Sendable {
   public let interpreters: Interpreters
   /// The pool named `default`, which unrouted one-shot calls use.
   public let defaultPool: PythonPool
-  /// Preload code run in every new interpreter (seed `preload.txt`).
+  /// Preload code run in every new interpreter (erlang_python's preload).
   public let preload: PythonPreload
   /// Directories on `sys.path` in every interpreter.
   public let paths: PythonPaths
