@@ -36,6 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
     try await objectOverhead(py, clock: clock)
     try await parallelSpeedup(py, mode: mode, cores: cores, clock: clock)
     try await interruptLatency(py, clock: clock)
+    try await MixedLoadBenchmark.run(py, clock: clock)
     await py.shutdown()
   }
 
