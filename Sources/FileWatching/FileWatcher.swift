@@ -108,6 +108,9 @@ public final class FileWatcher: Sendable {
 
   /// Lets a paused reader thread go on.
   func resumeReader() { control.resume() }
+
+  /// How many times the reader thread has come back from `poll` (to check that it sleeps).
+  var readerWakeups: Int { control.wakeups.load(ordering: .relaxed) }
 }
 
 /// What the caller's threads and the reader thread share: requests to stop or pause, the
@@ -125,6 +128,8 @@ final class ReaderControl: Sendable {
 
   private let state = Mutex(State())
   let waker: Waker
+  /// Returns from `poll`, counted for tests.
+  let wakeups = Atomic<Int>(0)
   private let setupDone = DispatchSemaphore(value: 0)
   private let exited = DispatchSemaphore(value: 0)
   private let parked = DispatchSemaphore(value: 0)
@@ -251,6 +256,7 @@ enum Reader {
       }
       let descriptors = [control.waker.readEnd] + (backend.descriptor.map { [$0] } ?? [])
       let ready = waitReadable(descriptors, until: backend.deadline)
+      control.wakeups.add(1, ordering: .relaxed)
       if ready[0] {
         control.waker.drain()
         continue
