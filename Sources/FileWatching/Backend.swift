@@ -7,14 +7,18 @@ enum BackendError: Error {
   case failed(FileWatchError)
 }
 
-/// One way of finding changes, driven by the reader thread: it waits until ``descriptor`` is
-/// readable or ``deadline`` has passed, then calls ``readEvents(at:)`` or
-/// ``deadlinePassed(at:)``. Everything in a backend is used by the reader thread only.
+/// One way of finding changes, driven by the reader thread: it waits (``waitForEvents``) until
+/// events come, the waker is written to or ``deadline`` has passed, then calls
+/// ``readEvents(at:)`` and ``deadlinePassed(at:)``. Everything in a backend is used by the
+/// reader thread only.
 protocol WatchBackend: AnyObject {
   /// "inotify", "kqueue" or "polling".
   var name: String { get }
   /// The descriptor to wait on, if any.
   var descriptor: Int32? { get }
+  /// Blocks until events are ready, `waker` is readable or `deadline` has passed. The default
+  /// waits in `poll(2)` on `waker` and ``descriptor``.
+  func waitForEvents(waker: Int32, until deadline: ContinuousClock.Instant?) -> (woken: Bool, events: Bool)
   /// When ``deadlinePassed(at:)`` must be called, if ever.
   var deadline: ContinuousClock.Instant? { get }
   /// The files known and their status (handed to polling when the backend gives up).
@@ -25,6 +29,13 @@ protocol WatchBackend: AnyObject {
   func deadlinePassed(at now: ContinuousClock.Instant) throws(BackendError) -> FileChange?
   /// Releases descriptors; the backend is not used afterwards.
   func close()
+}
+
+extension WatchBackend {
+  func waitForEvents(waker: Int32, until deadline: ContinuousClock.Instant?) -> (woken: Bool, events: Bool) {
+    let ready = waitReadable([waker] + (descriptor.map { [$0] } ?? []), until: deadline)
+    return (ready[0], ready.count > 1 && ready[1])
+  }
 }
 
 /// Polling: scans every root every `interval` and compares each file's status with the last

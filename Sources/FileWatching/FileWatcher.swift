@@ -254,15 +254,14 @@ enum Reader {
         continue
       case .run: break
       }
-      let descriptors = [control.waker.readEnd] + (backend.descriptor.map { [$0] } ?? [])
-      let ready = waitReadable(descriptors, until: backend.deadline)
+      let ready = backend.waitForEvents(waker: control.waker.readEnd, until: backend.deadline)
       control.wakeups.add(1, ordering: .relaxed)
-      if ready[0] {
+      if ready.woken {
         control.waker.drain()
-        continue
+        if control.request != .run { continue }
       }
       do {
-        if ready.count > 1 && ready[1] { try backend.readEvents(at: .now) }
+        if ready.events { try backend.readEvents(at: .now) }
         if let deadline = backend.deadline, deadline <= .now,
           let change = try backend.deadlinePassed(at: .now)
         {

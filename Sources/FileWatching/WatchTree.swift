@@ -198,6 +198,11 @@ struct Snapshot: Sendable {
     return paths
   }
 
+  /// The known files directly in `directory`.
+  func files(in directory: String) -> [String] {
+    directories[directory].map { $0.keys.map { joinPath(directory, $0) } } ?? []
+  }
+
   /// Every known file and its status.
   var all: [String: FileStat] {
     var result: [String: FileStat] = [:]

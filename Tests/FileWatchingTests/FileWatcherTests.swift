@@ -144,9 +144,10 @@ struct TreeTests {
     let collector = Collector(watcher)
     Disk.remove(root)
     #expect(await collector.wait(for: root + "/sub/a.py"))
-    // Back, with a file written at once: found by the rescan of the recreated root.
-    Disk.makeDirectory(root)
-    Disk.writeInPlace(root + "/b.py", "b")
+    // Back, with a file in it already: found by the rescan of the recreated root.
+    Disk.makeDirectory(parent("staging"))
+    Disk.writeInPlace(parent("staging/b.py"), "b")
+    #expect(rename(parent("staging"), root) == 0)
     #expect(await collector.wait(for: root + "/b.py"))
     if backend == .automatic {
       #expect(collector.changes(containing: root + "/b.py").allSatisfy { $0.rescan })
@@ -157,6 +158,14 @@ struct TreeTests {
     #expect(await collector.wait { collector.changes(containing: root + "/sub/a.py").count == 2 })
     Disk.writeTemporaryThenRename(root + "/b.py", "b2")
     #expect(await collector.wait { collector.changes(containing: root + "/b.py").count == 2 })
+    // Deleted again, recreated and written at once.
+    Disk.remove(root)
+    #expect(await collector.wait { collector.changes(containing: root + "/b.py").count == 3 })
+    Disk.makeDirectory(root)
+    Disk.writeInPlace(root + "/c.py", "c")
+    #expect(await collector.wait(for: root + "/c.py"))
+    Disk.writeInPlace(root + "/c.py", "c2")
+    #expect(await collector.wait { collector.changes(containing: root + "/c.py").count == 2 })
     #expect(watcher.isReaderRunning)
   }
 
