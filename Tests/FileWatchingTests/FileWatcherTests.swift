@@ -9,7 +9,7 @@ import Testing
   import Darwin
 #endif
 
-@Suite("Saves")
+@Suite("Saves", .timeLimit(.minutes(1)))
 struct SaveTests {
   @Test("each save style is reported exactly once", arguments: SaveStyle.allCases, TestBackend.allCases)
   func saveReportedOnce(style: SaveStyle, backend: TestBackend) async throws {
@@ -28,12 +28,25 @@ struct SaveTests {
     #expect(collector.changes.map(\.paths) == [[file]])
     #expect(collector.changes.allSatisfy { !$0.rescan })
 
-    // And again: the second save of the same file is one more change.
-    style.save(file, "x = 3\n")
+    // And again, slowly: still one more change.
+    style.save(file, "x = 3, saved by a slow editor\n", slow: true)
     #expect(await collector.wait { collector.changes(containing: file).count >= 2 })
     try await Task.sleep(for: quietPeriod)
     #expect(collector.changes.map(\.paths) == [[file], [file]])
     watcher.stop()
+  }
+
+  @Test("temporary files that come and go are not reported, whatever their name", arguments: TestBackend.allCases)
+  func temporaryFiles(backend: TestBackend) async throws {
+    let dir = try TemporaryDirectory()
+    let file = dir("data.json")
+    Disk.writeInPlace(file, "{}")
+    let watcher = try FileWatcher(FileWatchOptions(paths: [dir.path], backend: backend.backend))
+    let collector = Collector(watcher)
+    Disk.writeTemporaryThenRename(file, "{\"a\": 1}", temporaryName: "tmpk3j4h5")
+    #expect(await collector.wait(for: file))
+    try await Task.sleep(for: quietPeriod)
+    #expect(collector.changes.map(\.paths) == [[file]])
   }
 
   @Test("a file named in paths is watched through its parent, alone", arguments: TestBackend.allCases)
@@ -71,7 +84,7 @@ struct SaveTests {
   let defaultBackendName = "polling"
 #endif
 
-@Suite("Trees")
+@Suite("Trees", .timeLimit(.minutes(1)))
 struct TreeTests {
   @Test("a new subdirectory is watched, files written into it at once included", arguments: TestBackend.allCases)
   func newSubdirectory(backend: TestBackend) async throws {
@@ -225,7 +238,7 @@ struct TreeTests {
   }
 }
 
-@Suite("Filters")
+@Suite("Filters", .timeLimit(.minutes(1)))
 struct FilterTests {
   @Test("default ignores: caches, VCS, swap, backup and probe files", arguments: TestBackend.allCases)
   func defaultIgnores(backend: TestBackend) async throws {
@@ -294,7 +307,7 @@ struct FilterTests {
   }
 }
 
-@Suite("Errors and lifecycle")
+@Suite("Errors and lifecycle", .timeLimit(.minutes(1)))
 struct LifecycleTests {
   @Test("missing paths, no paths and bad options throw clear errors")
   func errors() throws {

@@ -5,7 +5,7 @@
 
   @testable import FileWatching
 
-  @Suite("inotify")
+  @Suite("inotify", .timeLimit(.minutes(1)))
   struct InotifyTests {
     @Test("a queue overflow triggers a rescan that reports what changed meanwhile")
     func overflowRescan() async throws {

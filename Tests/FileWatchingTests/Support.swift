@@ -31,29 +31,48 @@ final class TemporaryDirectory {
 
 /// File operations made of exactly the system calls an editor makes.
 enum Disk {
-  /// open(O_TRUNC), write, close: an in-place save (VS Code, most editors, `echo >`).
-  static func writeInPlace(_ path: String, _ content: String) {
+  /// open(O_TRUNC), write, close: an in-place save (VS Code, most editors, `echo >`). With a
+  /// `pause`, half the content is written, then the rest after the pause (a slow writer).
+  static func writeInPlace(_ path: String, _ content: String, pause: Duration = .zero) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     precondition(fd >= 0, "open \(path): \(String(cString: strerror(errno)))")
     let bytes = Array(content.utf8)
-    precondition(write(fd, bytes, bytes.count) == bytes.count)
+    let half = pause > .zero ? bytes.count / 2 : bytes.count
+    precondition(write(fd, bytes, half) == half)
+    if pause > .zero {
+      sleep(pause)
+      precondition(bytes[half...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count - half)
+    }
     close(fd)
   }
 
-  /// Writes a temporary file next to `path` and renames it over `path` (atomic writers,
-  /// Emacs without backups, `sed -i`, many formatters). Returns the rename's instant.
+  /// Blocks the thread (an editor between two system calls).
+  static func sleep(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+    var left = timespec()
+    while nanosleep(&time, &left) != 0 { time = left }
+  }
+
+  /// Writes a temporary file next to `path` (named `temporaryName`, or `.name.NNNN`) and renames
+  /// it over `path`, `pause` after closing it (atomic writers, Emacs without backups, `sed -i`,
+  /// many formatters). Returns the rename's instant.
   @discardableResult
-  static func writeTemporaryThenRename(_ path: String, _ content: String) -> ContinuousClock.Instant {
-    let temporary = parentPath(path) + "/." + (path as NSString).lastPathComponent + ".\(UInt32.random(in: 0...UInt32.max))"
+  static func writeTemporaryThenRename(
+    _ path: String, _ content: String, temporaryName: String? = nil, pause: Duration = .zero
+  ) -> ContinuousClock.Instant {
+    let name = (path as NSString).lastPathComponent
+    let temporary = parentPath(path) + "/" + (temporaryName ?? ".\(name).\(UInt32.random(in: 0...UInt32.max))")
     writeInPlace(temporary, content)
+    if pause > .zero { sleep(pause) }
     let now = ContinuousClock.now
     precondition(rename(temporary, path) == 0)
     return now
   }
 
   /// vim with `backupcopy=no`: probe file 4913, swap file, rename `x` to `x~`, write and close a
-  /// new `x`, delete `x~`.
-  static func vimSave(_ path: String, _ content: String) {
+  /// new `x` (`pause` after the rename), delete `x~`.
+  static func vimSave(_ path: String, _ content: String, pause: Duration = .zero) {
     let directory = parentPath(path)
     let name = (path as NSString).lastPathComponent
     let probe = directory + "/4913"
@@ -64,6 +83,7 @@ enum Disk {
     }
     writeInPlace(directory + "/." + name + ".swp", "swap \(content.count)")
     precondition(rename(path, path + "~") == 0)
+    if pause > .zero { sleep(pause) }
     writeInPlace(path, content)
     unlink(path + "~")
     writeInPlace(directory + "/." + name + ".swp", "swap")
@@ -84,11 +104,16 @@ enum SaveStyle: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
   var testDescription: String { rawValue }
 
-  func save(_ path: String, _ content: String) {
+  /// Saves `content` to `path` this way. With `slow`, the save pauses where a slow or
+  /// preempted editor would (5 ms: longer than the coalescing window, shorter than polling's
+  /// settling time): between two writes of an in-place save, between closing the temporary file
+  /// and renaming it, between vim's rename of the old version and its creation of the new one.
+  func save(_ path: String, _ content: String, slow: Bool = false) {
+    let pause: Duration = slow ? .milliseconds(5) : .zero
     switch self {
-    case .inPlace: Disk.writeInPlace(path, content)
-    case .temporaryThenRename: Disk.writeTemporaryThenRename(path, content)
-    case .vimBackupRename: Disk.vimSave(path, content)
+    case .inPlace: Disk.writeInPlace(path, content, pause: pause)
+    case .temporaryThenRename: Disk.writeTemporaryThenRename(path, content, pause: pause)
+    case .vimBackupRename: Disk.vimSave(path, content, pause: pause)
     }
   }
 }
