@@ -255,7 +255,7 @@
     /// the paths of `known` that are no longer there.
     private func compare(_ found: [String: FileStat], known: [String], at now: ContinuousClock.Instant) {
       for (path, status) in found where snapshot[path] != status {
-        batch.written(path, at: now, rescan: true)
+        batch.written(path, at: now, rescan: true, tentative: true)  // may be still open for writing
       }
       for path in known where found[path] == nil && snapshot[path] != nil {
         batch.removed(path, at: now, certain: true, rescan: true)
@@ -340,8 +340,11 @@
       if mask & UInt32(IN_ISDIR) != 0 {
         if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
           if tree.isTreeDirectory(path) {
-            // Scanned after its watch is set: files written before that are not missed.
-            for file in try watchTree(from: path).keys { batch.written(file, at: now) }
+            // Scanned after its watch is set: files written before that are not missed. In a
+            // directory just created they may still be open for writing (tentative); one moved
+            // in is complete.
+            let created = mask & UInt32(IN_CREATE) != 0
+            for file in try watchTree(from: path).keys { batch.written(file, at: now, tentative: created) }
           }
           for (index, sentinel) in sentinels
           where sentinel == directory && isPath(tree.roots[index].anchor, within: path) {

@@ -258,7 +258,7 @@
 
     private func compare(_ found: [String: FileStat], known: [String], at now: ContinuousClock.Instant) {
       for (path, status) in found where snapshot[path] != status {
-        batch.written(path, at: now, rescan: true)
+        batch.written(path, at: now, rescan: true, tentative: true)  // may be still open for writing
       }
       for path in known where found[path] == nil && snapshot[path] != nil {
         batch.removed(path, at: now, certain: true, rescan: true)
@@ -314,7 +314,7 @@
           guard isTree && tree.isTreeDirectory(path) else { continue }
           subdirectories.insert(path)
           if watches[path] == nil {
-            for file in try watchTree(from: path).keys { batch.written(file, at: now) }
+            for file in try watchTree(from: path).keys { batch.written(file, at: now, tentative: true) }
           }
         } else if tree.reports(path) {
           files.insert(path)

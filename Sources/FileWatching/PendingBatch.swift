@@ -7,10 +7,16 @@
 /// then a new `x.py` is created and written) must be one change, reported when the new version
 /// is closed, not a deletion followed by a change. A path that never was known (not in the
 /// snapshot) and is gone again — a temporary file renamed elsewhere — is not reported at all.
+///
+/// A file found by scanning a directory just created is *tentative*: it may have been created
+/// before the directory's watch and still be open for writing, so it waits for the grace period
+/// unless its own event (closed after writing) comes first, so that it is reported once.
 struct PendingBatch {
   struct Entry {
     /// Waiting for the end of the window (written or found by a scan).
     var written: Bool
+    /// Found in a new directory, no event of its own yet: waits for the grace period.
+    var tentative = false
     /// Found missing by a scan: a deletion to report without a grace period.
     var certainRemoval: Bool
     var rescan: Bool
@@ -40,9 +46,13 @@ struct PendingBatch {
 
   var isEmpty: Bool { entries.isEmpty }
 
-  /// A new version of `path` is complete (or a scan found it changed).
-  mutating func written(_ path: String, at time: ContinuousClock.Instant, rescan: Bool = false) {
+  /// A new version of `path` is complete (or a scan found it changed). `tentative`: found by
+  /// the scan of a new directory, maybe still being written.
+  mutating func written(
+    _ path: String, at time: ContinuousClock.Instant, rescan: Bool = false, tentative: Bool = false
+  ) {
     if var entry = entries[path] {
+      entry.tentative = entry.written ? entry.tentative && tentative : tentative
       entry.written = true
       entry.certainRemoval = false
       entry.rescan = entry.rescan || rescan
@@ -50,8 +60,10 @@ struct PendingBatch {
       entries[path] = entry
     } else {
       entries[path] = Entry(
-        written: true, certainRemoval: false, rescan: rescan, firstEvent: time, lastEvent: time)
+        written: true, tentative: tentative, certainRemoval: false, rescan: rescan, firstEvent: time,
+        lastEvent: time)
     }
+    if tentative { return }
     if firstWritten == nil { firstWritten = time }
     lastWritten = max(lastWritten ?? time, time)
   }
@@ -76,8 +88,13 @@ struct PendingBatch {
   /// When ``flush`` has something to do, if ever.
   var deadline: ContinuousClock.Instant? {
     var deadline = deadlineOfWritten
-    for entry in entries.values where !entry.written {
-      let due = entry.certainRemoval ? entry.lastEvent : entry.lastEvent + grace
+    for entry in entries.values where !entry.written || entry.tentative {
+      let due: ContinuousClock.Instant
+      if entry.written {
+        due = entry.firstEvent + grace
+      } else {
+        due = entry.certainRemoval ? entry.lastEvent : entry.lastEvent + grace
+      }
       deadline = min(deadline ?? due, due)
     }
     return deadline
@@ -99,7 +116,9 @@ struct PendingBatch {
       detectedAt = min(detectedAt ?? entry.firstEvent, entry.firstEvent)
     }
     for (path, entry) in entries {
-      if entry.written && !windowOver { continue }
+      if entry.written {
+        if entry.tentative ? now < entry.firstEvent + grace : !windowOver { continue }
+      }
       if let current = status(path), !current.isDirectory {
         if entry.written {
           if !requireStatusChange || snapshot[path] != current { report(path, entry) }

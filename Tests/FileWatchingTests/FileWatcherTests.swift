@@ -63,16 +63,16 @@ struct SaveTests {
     for style in SaveStyle.allCases {
       let before = collector.changes(containing: file).count
       style.save(file, "a = \(style.rawValue)\n")
-      #expect(await collector.wait { collector.changes(containing: file).count == before + 1 }, "\(style)")
+      #expect(await collector.wait { collector.changes(containing: file).count >= before + 1 }, "\(style)")
     }
     try await Task.sleep(for: quietPeriod)
     #expect(collector.changes.flatMap(\.paths).allSatisfy { $0 == file })
     #expect(collector.changes(containing: file).count == SaveStyle.allCases.count)
     // Deleted, then created again.
     unlink(file)
-    #expect(await collector.wait { collector.changes(containing: file).count == 4 })
+    #expect(await collector.wait { collector.changes(containing: file).count >= 4 })
     Disk.writeInPlace(file, "back")
-    #expect(await collector.wait { collector.changes(containing: file).count == 5 })
+    #expect(await collector.wait { collector.changes(containing: file).count >= 5 })
   }
 }
 
@@ -100,7 +100,7 @@ struct TreeTests {
     #expect(await collector.wait(for: dir("pkg/a/b/deep.py")))
     // Watched from now on.
     Disk.writeTemporaryThenRename(dir("pkg/a/b/deep.py"), "again")
-    #expect(await collector.wait { collector.changes(containing: dir("pkg/a/b/deep.py")).count == 2 })
+    #expect(await collector.wait { collector.changes(containing: dir("pkg/a/b/deep.py")).count >= 2 })
     try await Task.sleep(for: quietPeriod)
     #expect(collector.changes(containing: dir("pkg/early.py")).count == 1)
     #expect(collector.changes(containing: dir("pkg/a/b/deep.py")).count == 2)
@@ -123,7 +123,7 @@ struct TreeTests {
     let before = collector.changes.count
     Disk.writeInPlace(outside("leaving/n.py"), "written elsewhere")
     Disk.writeInPlace(dir("incoming/m.py"), "m2")
-    #expect(await collector.wait { collector.changes(containing: dir("incoming/m.py")).count == 2 })
+    #expect(await collector.wait { collector.changes(containing: dir("incoming/m.py")).count >= 2 })
     try await Task.sleep(for: quietPeriod)
     #expect(collector.changes.count == before + 1)
     #expect(!collector.changes.flatMap(\.paths).contains(outside("leaving/n.py")))
@@ -140,9 +140,9 @@ struct TreeTests {
     #expect(await collector.wait(for: dir("sub/a.py")))  // the deletion
     Disk.makeDirectory(dir("sub"))
     Disk.writeInPlace(dir("sub/a.py"), "a again")
-    #expect(await collector.wait { collector.changes(containing: dir("sub/a.py")).count == 2 })
+    #expect(await collector.wait { collector.changes(containing: dir("sub/a.py")).count >= 2 })
     Disk.writeInPlace(dir("sub/a.py"), "and again")
-    #expect(await collector.wait { collector.changes(containing: dir("sub/a.py")).count == 3 })
+    #expect(await collector.wait { collector.changes(containing: dir("sub/a.py")).count >= 3 })
     #expect(watcher.isReaderRunning)
   }
 
@@ -168,17 +168,17 @@ struct TreeTests {
     // And watched again, subdirectories too.
     Disk.makeDirectory(root + "/sub")
     Disk.writeInPlace(root + "/sub/a.py", "a again")
-    #expect(await collector.wait { collector.changes(containing: root + "/sub/a.py").count == 2 })
+    #expect(await collector.wait { collector.changes(containing: root + "/sub/a.py").count >= 2 })
     Disk.writeTemporaryThenRename(root + "/b.py", "b2")
-    #expect(await collector.wait { collector.changes(containing: root + "/b.py").count == 2 })
+    #expect(await collector.wait { collector.changes(containing: root + "/b.py").count >= 2 })
     // Deleted again, recreated and written at once.
     Disk.remove(root)
-    #expect(await collector.wait { collector.changes(containing: root + "/b.py").count == 3 })
+    #expect(await collector.wait { collector.changes(containing: root + "/b.py").count >= 3 })
     Disk.makeDirectory(root)
     Disk.writeInPlace(root + "/c.py", "c")
     #expect(await collector.wait(for: root + "/c.py"))
     Disk.writeInPlace(root + "/c.py", "c2")
-    #expect(await collector.wait { collector.changes(containing: root + "/c.py").count == 2 })
+    #expect(await collector.wait { collector.changes(containing: root + "/c.py").count >= 2 })
     #expect(watcher.isReaderRunning)
   }
 
@@ -198,7 +198,7 @@ struct TreeTests {
     Disk.writeInPlace(root + "/c.py", "c")
     #expect(await collector.wait(for: root + "/c.py"))
     Disk.writeInPlace(root + "/c.py", "c2")
-    #expect(await collector.wait { collector.changes(containing: root + "/c.py").count == 2 })
+    #expect(await collector.wait { collector.changes(containing: root + "/c.py").count >= 2 })
     #expect(!collector.changes.flatMap(\.paths).contains(parent("old/a.py")))
   }
 
@@ -216,9 +216,9 @@ struct TreeTests {
     Disk.makeDirectory(parent("a"))
     Disk.makeDirectory(parent("a/b"))
     Disk.writeInPlace(file, "f again")
-    #expect(await collector.wait { collector.changes(containing: file).count == 2 })
+    #expect(await collector.wait { collector.changes(containing: file).count >= 2 })
     Disk.writeTemporaryThenRename(file, "f3")
-    #expect(await collector.wait { collector.changes(containing: file).count == 3 })
+    #expect(await collector.wait { collector.changes(containing: file).count >= 3 })
   }
 
   @Test("deleting files reports them, once, after the grace period")

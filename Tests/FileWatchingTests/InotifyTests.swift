@@ -43,7 +43,7 @@
       #expect(collector.changes(containing: dir("target.py")).count == 1)
       // The new directory found by the rescan is watched.
       Disk.writeInPlace(dir("new/born.py"), "again")
-      #expect(await collector.wait { collector.changes(containing: dir("new/born.py")).count == 2 })
+      #expect(await collector.wait { collector.changes(containing: dir("new/born.py")).count >= 2 })
     }
 
     @Test("falls back to polling when inotify_init1 fails with EMFILE")
