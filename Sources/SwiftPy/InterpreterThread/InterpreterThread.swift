@@ -395,7 +395,7 @@ final class InterpreterThread: @unchecked Sendable {
       guard let job = guarded.queue.popFirst() else { return nil }
       pending.subtract(1, ordering: .relaxed)
       if job.isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
-      job.start(on: self)
+      willRun(job)
       guarded.running = job
       return job
     }
@@ -449,8 +449,14 @@ final class InterpreterThread: @unchecked Sendable {
     end(attached: attached)
   }
 
-  private func run(_ job: Job, attached: inout Bool) {
+  /// Records that this thread takes `job`: its id first, so that whoever sees the job running
+  /// (``Job/whereabouts``) can interrupt it.
+  func willRun(_ job: Job) {
     runningID.store(job.id, ordering: .releasing)
+    job.start(on: self)
+  }
+
+  private func run(_ job: Job, attached: inout Bool) {
     if !attached, let threadState {
       PyEval_RestoreThread(threadState)
       attached = true

@@ -68,7 +68,9 @@ final class SharedJobQueue: JobQueue {
     let job = state.withLock { state -> Job? in
       if state.mayServe(thread), let job = state.jobs.popFirst() {
         waiting.subtract(1, ordering: .relaxed)
-        job.start(on: thread)  // under the lock: a job out of the queue is always "running"
+        // Under the lock: a job out of the queue is always "running", with its id already
+        // visible to interrupts.
+        thread.willRun(job)
         return job
       }
       if orSleep && !state.idle.contains(where: { $0 === thread }) { state.idle.append(thread) }
