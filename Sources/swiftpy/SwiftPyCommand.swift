@@ -6,6 +6,7 @@ struct SwiftPyCommand: AsyncParsableCommand {
     commandName: "swiftpy",
     abstract: "Run Python in many isolated interpreters from Swift.",
     subcommands: [
-      InfoCommand.self, DemoCommand.self, BenchCommand.self, SoakCommand.self, MemCheckCommand.self,
+      InfoCommand.self, RunCommand.self, DemoCommand.self, BenchCommand.self, SoakCommand.self,
+      MemCheckCommand.self,
     ])
 }

@@ -12,11 +12,14 @@ struct ContextBlueprint: Sendable {
   var preload = PreloadSnapshot.none
   /// Install the sandbox audit hook (see ``ContextSetup/sandboxCode``).
   var sandbox = false
+  /// Where the context's Python output goes (the runtime's ``PythonRuntime/Configuration/output``).
+  var output = PythonOutputPolicy.inherit
 
   /// A blueprint with nothing registered: the installation's own executable and site-packages.
-  init(_ installation: PythonInstallation) {
+  init(_ installation: PythonInstallation, output: PythonOutputPolicy = .inherit) {
     executable = installation.executable
     sitePackages = installation.sitePackages
+    self.output = output
   }
 }
 
@@ -31,10 +34,12 @@ struct PreloadSnapshot: Sendable, Equatable {
 
 /// Applies a blueprint in the attached interpreter; runs on its thread.
 enum ContextSetup {
-  /// Sets `sys.executable`, `argv` and `sys.path` (site-packages, then registered paths first),
+  /// Routes Python output (first, so that whatever the setup prints follows the policy), sets
+  /// `sys.executable`, `argv` and `sys.path` (site-packages, then registered paths first),
   /// and installs the sandbox when asked: for the whole interpreter when the context owns it,
   /// else (worker contexts share the main interpreter) for this thread only.
   static func prepare(_ blueprint: ContextBlueprint, sandboxWholeInterpreter: Bool = true) throws {
+    try OutputStreams.install(blueprint.output)
     if blueprint.sandbox { try run(sandboxCode, with: ["everyone": .bool(sandboxWholeInterpreter)]) }
     try run(
       """

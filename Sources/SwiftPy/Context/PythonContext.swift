@@ -309,7 +309,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     _ namespace: Namespace, timeout: Duration?, describing what: @autoclosure () -> String,
     _ body: @escaping @Sendable (_ globals: PyObjectPointer) throws -> T
   ) async throws -> T {
-    try await thread.perform(
+    let body = OutputCapture.capturing(into: OutputCapture.sink, body)  // the caller's capture, if any
+    return try await thread.perform(
       timeout: timeout ?? policy.defaultTimeout, grace: policy.grace, describing: what()
     ) { [self] in
       try runHere(namespace, body)

@@ -143,6 +143,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     affinity: Int, preload: PreloadSnapshot, timeout: Duration?, describing what: @autoclosure () -> String,
     _ body: @escaping @Sendable (_ globals: PyObjectPointer) throws -> T
   ) async throws -> T {
+    let body = OutputCapture.capturing(into: OutputCapture.sink, body)  // the caller's capture, if any
     let preferred = try state.withLock { state throws -> InterpreterThread? in
       if let stopped = state.stopped { throw stopped }
       replaceDead(&state)

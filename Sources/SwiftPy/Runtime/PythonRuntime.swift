@@ -34,11 +34,13 @@ public final class PythonRuntime: Sendable {
     /// How long an interrupted call (timeout, cancellation, shutdown) gets to return before its
     /// context is taken out of service and replaced: a blocking C call cannot be interrupted.
     public var interruptGrace: Duration
+    /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutput>).
+    public var output: PythonOutputPolicy
 
     public init(
       python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
       paths: [String] = [], imports: [String] = [], defaultTimeout: Duration? = nil,
-      interruptGrace: Duration = .seconds(2)
+      interruptGrace: Duration = .seconds(2), output: PythonOutputPolicy = .inherit
     ) {
       self.python = python
       self.defaultPool = defaultPool
@@ -47,6 +49,7 @@ public final class PythonRuntime: Sendable {
       self.imports = imports
       self.defaultTimeout = defaultTimeout
       self.interruptGrace = interruptGrace
+      self.output = output
     }
   }
 
@@ -83,6 +86,7 @@ public final class PythonRuntime: Sendable {
 
   let process: PythonProcess
   let policy: CallPolicy
+  let output: PythonOutputPolicy
   let serial: Int
   let directory: Directory
   let routing = Mutex(RoutingTable())
@@ -102,7 +106,8 @@ public final class PythonRuntime: Sendable {
   }
 
   private init(
-    discovery: DiscoveryReport, process: PythonProcess, policy: CallPolicy, serial: Int, directory: Directory,
+    discovery: DiscoveryReport, process: PythonProcess, policy: CallPolicy, output: PythonOutputPolicy,
+    serial: Int, directory: Directory,
     preload: PythonPreload, paths: PythonPaths, imports: PythonImports, defaultPool: PythonPool,
     interpreters: Interpreters
   ) {
@@ -110,6 +115,7 @@ public final class PythonRuntime: Sendable {
     self.installation = discovery.installation
     self.process = process
     self.policy = policy
+    self.output = output
     self.serial = serial
     self.directory = directory
     self.preload = preload
@@ -130,7 +136,7 @@ public final class PythonRuntime: Sendable {
     let preload = PythonPreload(code: configuration.preload)
     let paths = PythonPaths(configuration.paths) { directory.allContexts }
     let imports = PythonImports(configuration.imports) { directory.allContexts }
-    let blueprint = blueprintMaker(installation, preload, paths, imports)
+    let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output)
     let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
     let policy = CallPolicy(defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace)
@@ -142,13 +148,16 @@ public final class PythonRuntime: Sendable {
     let interpreters: Interpreters
     do {
       interpreters = try await Interpreters.start(
-        process: process, runtime: serial, blueprint: ContextBlueprint(installation), policy: policy)
+        process: process, runtime: serial,
+        blueprint: ContextBlueprint(installation, output: configuration.output),
+        policy: policy)
     } catch {
       await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime failed to start"))
       throw error
     }
     return PythonRuntime(
-      discovery: discovery, process: process, policy: policy, serial: serial, directory: directory,
+      discovery: discovery, process: process, policy: policy, output: configuration.output, serial: serial,
+      directory: directory,
       preload: preload,
       paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
   }
@@ -156,10 +165,10 @@ public final class PythonRuntime: Sendable {
   /// What every new context is given: the registries as they are at that moment.
   private static func blueprintMaker(
     _ installation: PythonInstallation, _ preload: PythonPreload, _ paths: PythonPaths,
-    _ imports: PythonImports
+    _ imports: PythonImports, _ output: PythonOutputPolicy
   ) -> @Sendable () -> ContextBlueprint {
     {
-      var blueprint = ContextBlueprint(installation)
+      var blueprint = ContextBlueprint(installation, output: output)
       blueprint.paths = paths.all
       blueprint.imports = imports.all
       blueprint.preload = preload.snapshot
@@ -167,7 +176,9 @@ public final class PythonRuntime: Sendable {
     }
   }
 
-  var blueprint: ContextBlueprint { PythonRuntime.blueprintMaker(installation, preload, paths, imports)() }
+  var blueprint: ContextBlueprint {
+    PythonRuntime.blueprintMaker(installation, preload, paths, imports, output)()
+  }
 
   /// ownGIL where available, else worker.
   static func defaultMode(for installation: PythonInstallation) -> PythonContext.Mode {
