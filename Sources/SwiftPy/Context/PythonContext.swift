@@ -5,7 +5,7 @@ import OrderedCollections
 ///
 /// A context runs one call at a time, in order. Its methods can be called from any task; the
 /// work runs on the context's thread. State set by ``exec(_:timeout:)`` stays for later calls on the
-/// same context, until ``close()``.
+/// same context, until ``close(deadline:)``.
 ///
 /// ```swift
 /// let ctx = try await py.newContext(mode: .ownGIL)
@@ -162,7 +162,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// The CPython id of this context's interpreter (the main interpreter's, 0, for `.worker`).
   public var interpreterID: Int64 { thread.interpreterID }
 
-  /// False once ``close()`` has begun (or the context was taken out of service).
+  /// False once ``close(deadline:)`` has begun (or the context was taken out of service).
   public var isOpen: Bool { thread.isOpen }
 
   /// Calls queued on this context and not yet started.

@@ -14,7 +14,7 @@ import Synchronization
 /// One-shot calls (`eval`, `exec`, `call`) are routed to a pool (by module, see
 /// ``route(module:to:)``) and to a context in it (by the caller's thread), and each runs in a
 /// fresh namespace: no state is kept between them. For state, lease a context with
-/// `withContext` or ``bind(pool:index:)``, or make one with
+/// `withContext` or ``bind(pool:index:waitingUpTo:)``, or make one with
 /// ``newContext(mode:)``. Several runtimes can live in one process, each with its own pools,
 /// routes and preload; they share the one CPython the process loads.
 public final class PythonRuntime: Sendable {
