@@ -68,6 +68,14 @@ static _Thread_local void *spy_current;
 void spy_set_current_thread(void *thread) { spy_current = thread; }
 void *spy_current_thread(void) { return spy_current; }
 
+static _Thread_local void *spy_owner;
+void spy_set_confinement_owner(void *thread) { spy_owner = thread; }
+void *spy_confinement_owner(void) { return spy_owner; }
+
+static _Thread_local void *spy_context;
+void spy_set_current_context(void *context) { spy_context = context; }
+void *spy_current_context(void) { return spy_context; }
+
 static long spy_next_slot;
 long spy_thread_slot(void) {
   static _Thread_local long slot = -1;

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SwiftPy
 
-/// `swiftpy bench`: the figures DESIGN.md aims at, measured side by side in one run.
+/// `swiftpy bench`: the figures BENCHMARKS.md reports, measured side by side in one run.
 /// Run it in release mode: `swift run -c release swiftpy bench`.
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -36,6 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
     try await objectOverhead(py, clock: clock)
     try await parallelSpeedup(py, mode: mode, cores: cores, clock: clock)
     try await interruptLatency(py, clock: clock)
+    try await MixedLoadBenchmark.run(py, clock: clock)
     await py.shutdown()
   }
 

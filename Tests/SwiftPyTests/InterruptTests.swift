@@ -168,9 +168,13 @@ struct InterruptTests {
     let py = try await PythonRuntime.start(
       .init(defaultPool: .init(size: 1), interruptGrace: .milliseconds(200)))
     let interp = try await py.interpreters.create(isolated: py.supportedModes.contains(.ownGIL))
-    let guest = interp.callInThread("time", "sleep", args: [3.0])
+    let flag = Self.flagPath()
+    try await interp.exec("import time\ndef slow(flag):\n    time.sleep(3)\n    open(flag, 'w').close()")
+    let guest = interp.callInThread("__main__", "slow", args: [.string(flag)])
     try await Task.sleep(for: .milliseconds(50))
     await py.shutdown(deadline: .milliseconds(100))  // returns though the guest still sleeps
+    // The guest's blocking call had not ended when shutdown returned.
+    #expect(!FileManager.default.fileExists(atPath: flag), "shutdown waited for the guest's blocking call")
     #expect(!interp.isAlive)
     _ = await guest.result
   }

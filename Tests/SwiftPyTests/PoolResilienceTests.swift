@@ -41,20 +41,13 @@ struct PoolResilienceTests {
               #expect(try await py.eval("n * 3", locals: ["n": .int(task)]) == .int(task * 3))
             default:
               let pool = task % 8 == 3 ? "default" : "io"
-              while true {
-                do {
-                  let value = try await py.withContext(pool: pool) { lease in
-                    try await lease.exec("state = \(task)")
-                    try await lease.exec("state += 1")
-                    return try await lease.eval("state")
-                  }
-                  #expect(value == .int(task + 1))
-                  break
-                } catch let error as SwiftPyError where error.code == .noContextsAvailable {
-                  counters.retries.add(1, ordering: .relaxed)  // every context leased: try again
-                  try await Task.sleep(for: .milliseconds(1))
-                }
+              // withContext waits its turn: no retry loop, and no noContextsAvailable.
+              let value = try await py.withContext(pool: pool) { lease in
+                try await lease.exec("state = \(task)")
+                try await lease.exec("state += 1")
+                return try await lease.eval("state")
               }
+              #expect(value == .int(task + 1))
             }
             let pending = try py.stats().pendingRequests + py.stats("io").pendingRequests
             _ = counters.maxPending.max(pending, ordering: .relaxed)
@@ -65,14 +58,12 @@ struct PoolResilienceTests {
       // Every lease came back.
       #expect(try py.stats() == PoolStats(contexts: 2, available: 2, checkedOut: 0, pendingRequests: 0))
       #expect(try py.stats("io") == PoolStats(contexts: 2, available: 2, checkedOut: 0, pendingRequests: 0))
-      print(
-        "200 tasks: \(counters.retries.load(ordering: .relaxed)) lease retries, "
-          + "at most \(counters.maxPending.load(ordering: .relaxed)) calls pending")
+      // Calls did queue up (the pools were really contended) and all were served.
+      #expect(counters.maxPending.load(ordering: .relaxed) > 0)
     }
   }
 }
 
 private final class Counters: Sendable {
-  let retries = Atomic<Int>(0)
   let maxPending = Atomic<Int>(0)
 }

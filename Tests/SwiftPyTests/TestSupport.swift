@@ -41,3 +41,9 @@ func expectPythonError(
   }
   return nil
 }
+
+/// True when the Python SwiftPy discovers can run ownGIL contexts (for `.enabled(if:)`).
+let ownGILAvailable: Bool = {
+  guard let installation = try? PythonDiscovery.discover().installation else { return false }
+  return (try? PythonContext.checkAvailable(.ownGIL, in: installation)) != nil
+}()

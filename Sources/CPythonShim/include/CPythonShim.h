@@ -122,6 +122,16 @@ int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *_Nullable
 void spy_set_current_thread(void *_Nullable thread);
 void *_Nullable spy_current_thread(void);
 
+/* The SwiftPy interpreter thread whose interpreter is attached on this OS thread: the
+ * interpreter's own thread, or a guest thread attached to it (callInThread, interrupts). State
+ * confined to an interpreter checks it on every access. */
+void spy_set_confinement_owner(void *_Nullable thread);
+void *_Nullable spy_confinement_owner(void);
+
+/* The SwiftPy context served by this OS thread (retained by the Swift side), or NULL. */
+void spy_set_current_context(void *_Nullable context);
+void *_Nullable spy_current_context(void);
+
 /* Where interrupts may land on one interpreter thread. The gate is open only while the
  * caller's own Python code runs: an interrupt landing in SwiftPy's own Python work (formatting
  * an error imports `traceback`) could leave an import lock held for ever. Closing the gate

@@ -5,7 +5,7 @@ import OrderedCollections
 ///
 /// A context runs one call at a time, in order. Its methods can be called from any task; the
 /// work runs on the context's thread. State set by ``exec(_:timeout:)`` stays for later calls on the
-/// same context, until ``close()``.
+/// same context, until ``close(deadline:)``.
 ///
 /// ```swift
 /// let ctx = try await py.newContext(mode: .ownGIL)
@@ -59,8 +59,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   public let name: String
   let thread: InterpreterThread
   let policy: CallPolicy
-  /// Thread-confined: only touched by jobs on `thread`.
-  private let state: Confined<State>
+  /// Confined to the context's interpreter: only touched by jobs on `thread` (checked).
+  private let state: ThreadConfinedBox<State>
 
   /// What a context keeps on its thread.
   struct State {
@@ -70,10 +70,13 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     var imports: [String] = []
     /// The lasting namespace of ``eval(_:locals:timeout:)`` and friends.
     var own: PyObjectPointer?
+    /// Open sessions (leases): their namespaces are dropped at close if a lease outlives its
+    /// context, so none leaks.
+    var sessions: [ObjectIdentifier: Session] = [:]
   }
 
   private init(
-    thread: InterpreterThread, mode: Mode, name: String, policy: CallPolicy, state: Confined<State>
+    thread: InterpreterThread, mode: Mode, name: String, policy: CallPolicy, state: ThreadConfinedBox<State>
   ) {
     self.thread = thread
     self.policy = policy
@@ -83,14 +86,26 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   }
 
   /// Starts a context's thread and interpreter and applies `blueprint` there: paths, imports,
-  /// preload. A failing import or preload fails the start with its PythonError.
+  /// preload. A failing import or preload fails the start with its PythonError. With `shared`,
+  /// the thread also runs that pool queue's one-shot calls.
   static func start(
     mode: Mode, installation: PythonInstallation, blueprint: ContextBlueprint, name: String,
-    policy: CallPolicy, namespace kind: NamespaceKind = .own
+    policy: CallPolicy, namespace kind: NamespaceKind = .own, shared: SharedJobQueue? = nil
   ) async throws -> PythonContext {
     try checkAvailable(mode, in: installation)
-    let state = Confined(State())
-    let thread = try await InterpreterThread.start(kind: mode.interpreterKind, name: name) {
+    let thread = InterpreterThread(kind: mode.interpreterKind, name: name, shared: shared)
+    let state = ThreadConfinedBox(State(), owner: thread)
+    let context = PythonContext(thread: thread, mode: mode, name: name, policy: policy, state: state)
+    // Our references — the namespaces, and those of sessions whose lease outlived the context —
+    // are dropped on the thread just before the interpreter ends, however it ends.
+    thread.setCleanup { [state] in
+      state.value.own.map(Py_DecRef)
+      state.value.base.map(Py_DecRef)
+      for session in state.value.sessions.values { session.drop() }
+      state.value = State()
+      PythonContext.resignCurrent()
+    }
+    try await thread.start { [unowned context] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
         let base = try ContextSetup.makeBaseGlobals(
@@ -104,15 +119,34 @@ public final class PythonContext: Sendable, CustomStringConvertible {
         }
         if state.value.own == nil { throw PythonError.fetch() }
       }
+      context.becomeCurrent()
     }
-    return PythonContext(thread: thread, mode: mode, name: name, policy: policy, state: state)
+    return context
   }
 
   /// A context over the thread that runs the main interpreter, with `__main__` as namespace.
   static func main(_ thread: InterpreterThread, policy: CallPolicy) async throws -> PythonContext {
-    let state = Confined(State())
+    let state = ThreadConfinedBox(State(), owner: thread)
     try await thread.perform { state.value.own = try PythonExecution.mainModuleNamespace() }
     return PythonContext(thread: thread, mode: .worker, name: "main", policy: policy, state: state)
+  }
+
+  /// The context whose thread this is (a one-shot call taken from a pool's shared queue runs on
+  /// whichever context is free, and finds its state here).
+  static var current: PythonContext? {
+    spy_current_context().map { Unmanaged<PythonContext>.fromOpaque($0).takeUnretainedValue() }
+  }
+
+  /// Registers this context as its thread's (retained until the interpreter ends); on thread.
+  private func becomeCurrent() {
+    spy_set_current_context(Unmanaged.passRetained(self).toOpaque())
+  }
+
+  /// Undoes ``becomeCurrent()``; on thread, as the interpreter ends.
+  private static func resignCurrent() {
+    guard let raw = spy_current_context() else { return }
+    spy_set_current_context(nil)
+    Unmanaged<PythonContext>.fromOpaque(raw).release()
   }
 
   /// Throws ``SwiftPyError/Code/modeUnavailable`` when `installation` cannot run `mode`.
@@ -128,7 +162,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// The CPython id of this context's interpreter (the main interpreter's, 0, for `.worker`).
   public var interpreterID: Int64 { thread.interpreterID }
 
-  /// False once ``close()`` has begun (or the context was taken out of service).
+  /// False once ``close(deadline:)`` has begun (or the context was taken out of service).
   public var isOpen: Bool { thread.isOpen }
 
   /// Calls queued on this context and not yet started.
@@ -192,21 +226,18 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   }
 
   /// Ends the interpreter on its thread after the calls already queued; later calls throw
-  /// ``SwiftPyError/Code/closed``.
-  public func close() async {
-    await close(deadline: nil)
+  /// ``SwiftPyError/Code/closed``. At `deadline`, calls still queued are answered with
+  /// ``SwiftPyError/Code/closed``, the running one is interrupted and its caller answered, and
+  /// after the runtime's interrupt grace a context that still does not stop (a blocking C call,
+  /// finalization code that loops) is abandoned: `close` returns by then whatever Python does.
+  public func close(deadline: Duration = .seconds(10)) async {
+    await close(deadline: deadline, refusal: nil)
   }
 
-  /// Closes after the calls already queued, but answers those still queued at `deadline` with
-  /// ``SwiftPyError/Code/shuttingDown`` and interrupts the one running then.
-  func close(deadline: Duration?) async {
-    // Our references are dropped on the thread just before the interpreter ends, even when
-    // the queue was cut short by the deadline.
-    await thread.close(deadline: deadline, grace: policy.grace) { [state] in
-      state.value.own.map(Py_DecRef)
-      state.value.base.map(Py_DecRef)
-      state.value = State()
-    }
+  /// As ``close(deadline:)``; `nil` waits for every queued call, `refusal` answers the calls cut
+  /// short (``SwiftPyError/Code/shuttingDown`` at a runtime's shutdown).
+  func close(deadline: Duration?, refusal: SwiftPyError?) async {
+    await thread.close(deadline: deadline, grace: policy.grace, refusal: refusal)
   }
 
   // MARK: Running code in any namespace
@@ -281,22 +312,27 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     let body = OutputCapture.capturing(into: OutputCapture.sink, body)  // the caller's capture, if any
     return try await thread.perform(
       timeout: timeout ?? policy.defaultTimeout, grace: policy.grace, describing: what()
-    ) { [state, name, mode] in
-      try PythonContext.hintingSubinterpreterImports(mode) {
-        switch namespace {
-        case .own:
-          guard let globals = state.value.own else { throw PythonContext.closedError(name) }
-          return try body(globals)
-        case .fresh(let preload):
-          let globals = try PythonContext.copyBase(state, preload: preload, name: name)
-          defer { Py_DecRef(globals) }
-          return try body(globals)
-        case .session(let session):
-          guard let globals = session.globals.value else {
-            throw SwiftPyError(.closed, "the session on '\(name)' has ended")
-          }
-          return try body(globals)
+    ) { [self] in
+      try runHere(namespace, body)
+    }
+  }
+
+  /// Runs `body` with the globals `namespace` names; on this context's thread, inside a job.
+  func runHere<T>(_ namespace: Namespace, _ body: (_ globals: PyObjectPointer) throws -> T) throws -> T {
+    try PythonContext.hintingSubinterpreterImports(mode) {
+      switch namespace {
+      case .own:
+        guard let globals = state.value.own else { throw PythonContext.closedError(name) }
+        return try body(globals)
+      case .fresh(let preload):
+        let globals = try PythonContext.copyBase(state, preload: preload, name: name)
+        defer { Py_DecRef(globals) }
+        return try body(globals)
+      case .session(let session):
+        guard let globals = session.globals.value else {
+          throw SwiftPyError(.closed, "the session on '\(name)' has ended")
         }
+        return try body(globals)
       }
     }
   }
@@ -305,26 +341,27 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Opens a session: a namespace of its own, copied from the base globals made with
   /// `preload` (rebuilt first if the preload changed since the context was created).
-  func openSession(preload: PreloadSnapshot) async throws -> Session {
-    let session = Session()
+  func openSession(preload: PreloadSnapshot, timeout: Duration?) async throws -> Session {
+    let session = Session(owner: thread)
     try await thread.perform(
-      timeout: policy.defaultTimeout, grace: policy.grace, describing: "a session's preload"
+      timeout: timeout ?? policy.defaultTimeout, grace: policy.grace, describing: "a session's preload"
     ) {
       [state, name, mode] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         session.globals.value = try PythonContext.copyBase(state, preload: preload, name: name)
+        state.value.sessions[ObjectIdentifier(session)] = session
       }
     }
     return session
   }
 
-  /// Drops a session's namespace on the context's thread; nothing to do if the context is gone.
+  /// Drops a session's namespace on the context's thread; if the context is gone, its close
+  /// dropped it already.
   func closeSession(_ session: Session) {
-    thread.submit(
-      {
-        session.globals.value.map(Py_DecRef)
-        session.globals.value = nil
-      }, reject: { _ in }, isRequest: false)
+    thread.submitHousekeeping { [state] in
+      state.value.sessions[ObjectIdentifier(session)] = nil
+      session.drop()
+    }
   }
 
   /// Imports `module` now and binds it in the base globals (and so in every later session) and
@@ -346,23 +383,20 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// The base globals already hold it, so they are dropped and rebuilt (from the remaining
   /// imports and the preload) when the next session needs them.
   func removeImport(_ module: String) {
-    thread.submit(
-      { [state] in
-        state.value.imports.removeAll { $0 == module }
-        state.value.base.map(Py_DecRef)
-        state.value.base = nil
-      }, reject: { _ in }, isRequest: false)
+    thread.submitHousekeeping { [state] in
+      state.value.imports.removeAll { $0 == module }
+      state.value.base.map(Py_DecRef)
+      state.value.base = nil
+    }
   }
 
   /// Adds or removes a `sys.path` entry; queued, so every later call on the context sees it.
   func updatePath(_ path: String, add: Bool) {
-    thread.submit(
-      { _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path) }, reject: { _ in },
-      isRequest: false)
+    thread.submitHousekeeping { _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path) }
   }
 
   /// A new reference to a copy of the base globals made with `preload`; on thread.
-  private static func copyBase(_ state: Confined<State>, preload: PreloadSnapshot, name: String) throws
+  private static func copyBase(_ state: ThreadConfinedBox<State>, preload: PreloadSnapshot, name: String) throws
     -> PyObjectPointer
   {
     if state.value.base == nil || state.value.baseVersion != preload.version {
@@ -400,12 +434,13 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
 /// A lease's namespace, living on its context's thread.
 final class Session: Sendable {
-  let globals = Confined<PyObjectPointer?>(nil)
-}
+  let globals: ThreadConfinedBox<PyObjectPointer?>
 
-/// State that belongs to one interpreter thread and is only touched there. The compiler cannot
-/// check that confinement, so it is stated here, and every use is inside a thread job.
-final class Confined<Value>: @unchecked Sendable {
-  var value: Value
-  init(_ value: Value) { self.value = value }
+  init(owner: InterpreterThread) { globals = ThreadConfinedBox(nil, owner: owner) }
+
+  /// Releases the namespace; on the context's thread.
+  func drop() {
+    globals.value.map(Py_DecRef)
+    globals.value = nil
+  }
 }

@@ -39,7 +39,7 @@ public final class PythonObject: CustomStringConvertible {
       // Released off its thread: only that thread may touch the object. If the interpreter
       // has ended the job is rejected and the reference was freed with the interpreter.
       let pointer = UncheckedSendable(pointer)
-      thread.submit({ Py_DecRef(pointer.value) }, reject: { _ in }, isRequest: false)
+      thread.submitHousekeeping { Py_DecRef(pointer.value) }
     }
   }
 
@@ -223,10 +223,4 @@ extension Optional: PythonConvertible where Wrapped: PythonConvertible {
       return try wrapped.pythonValue
     }
   }
-}
-
-/// Wraps a value the compiler cannot prove Sendable, where confinement makes it safe.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
 }

@@ -1,15 +1,15 @@
 import Synchronization
 
-/// The one answer a caller of ``InterpreterThread/perform(timeout:grace:describing:_:)`` gets:
-/// the job's result, or — whichever comes first — a timeout, a cancellation or a refusal. A
-/// continuation must be resumed exactly once; this type makes every path race safely for it.
+/// The one answer a caller of an interpreter job gets: the job's result or — whichever comes
+/// first — a timeout, a cancellation or a refusal. A continuation must be resumed exactly once;
+/// this type makes every path race safely for it, and cancels the call's timer once answered.
 final class Answer<T: Sendable>: Sendable {
   private struct State: Sendable {
     var continuation: CheckedContinuation<T, Error>?
     var answered = false
     var cancelled = false
-    var job: UInt64?
-    var timer: Task<Void, Never>?
+    var job: Job?
+    var timer: DeadlineScheduler.Timer?
   }
 
   private let state = Mutex(State())
@@ -29,8 +29,8 @@ final class Answer<T: Sendable>: Sendable {
     return !cancelled
   }
 
-  /// Records the queued job; true when the call was cancelled meanwhile (then stop the job).
-  func queued(as job: UInt64) -> Bool {
+  /// Records the job; true when the call was cancelled meanwhile (then stop the job).
+  func submitted(_ job: Job) -> Bool {
     state.withLock { state in
       state.job = job
       return state.cancelled
@@ -38,10 +38,10 @@ final class Answer<T: Sendable>: Sendable {
   }
 
   /// Marks the call cancelled; returns its job to stop, or nil when there is nothing to stop
-  /// (already answered, or not queued yet — then it is answered here, and ``queued(as:)``
+  /// (already answered, or not submitted yet — then it is answered here, and ``submitted(_:)``
   /// reports the cancellation so the job is stopped there).
-  func cancel() -> UInt64? {
-    let (job, answerNow) = state.withLock { state -> (UInt64?, Bool) in
+  func cancel() -> Job? {
+    let (job, answerNow) = state.withLock { state -> (Job?, Bool) in
       state.cancelled = true
       if state.answered { return (nil, false) }
       return (state.job, state.job == nil && state.continuation != nil)
@@ -50,33 +50,93 @@ final class Answer<T: Sendable>: Sendable {
     return job
   }
 
-  /// Answers the caller unless it has been answered already.
-  func resume(with result: Result<T, Error>) {
-    let continuation = state.withLock { state -> CheckedContinuation<T, Error>? in
-      guard !state.answered else { return nil }
+  /// True once the caller has its answer.
+  var isAnswered: Bool { state.withLock { $0.answered } }
+
+  /// Answers the caller unless it has been answered already; false if it had been.
+  @discardableResult
+  func resume(with result: Result<T, Error>) -> Bool {
+    let (continuation, timer) = state.withLock { state -> (CheckedContinuation<T, Error>?, DeadlineScheduler.Timer?) in
+      guard !state.answered else { return (nil, nil) }
       state.answered = true
-      state.timer?.cancel()
-      state.timer = nil
-      defer { state.continuation = nil }
-      return state.continuation
+      defer {
+        state.continuation = nil
+        state.timer = nil
+        state.job = nil
+      }
+      return (state.continuation, state.timer)
     }
-    continuation?.resume(with: result)
+    timer?.cancel()
+    guard let continuation else { return false }
+    continuation.resume(with: result)
+    return true
   }
 
   /// Runs `action` after `delay` unless the call has been answered by then.
   func startTimer(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
-    let timer = Task.detached {
-      do {
-        try await Task.sleep(for: delay)
-      } catch {
-        return  // answered in time: the timer was cancelled
-      }
-      action()
-    }
+    let timer = DeadlineScheduler.shared.schedule(after: delay, action)
     let answered = state.withLock { state in
       if !state.answered { state.timer = timer }
       return state.answered
     }
     if answered { timer.cancel() }
+  }
+}
+
+/// Submits a job and waits for its answer, answering early on timeout or cancellation: a waiting
+/// job is taken out of its queue, a running one is interrupted (and its context abandoned if it
+/// does not stop within `grace`).
+enum JobCall {
+  static func perform<T: Sendable>(
+    _ kind: Job.Kind, timeout: Duration?, grace: Duration, describing what: @autoclosure () -> String,
+    submit: (Job) -> Void, _ body: @escaping @Sendable () throws -> T
+  ) async throws -> T {
+    if let timeout, timeout <= .zero {
+      throw SwiftPyError(.invalidArgument, "a timeout must be positive, not \(timeout)")
+    }
+    let answer = Answer<T>()
+    let description = timeout == nil ? "" : what()
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        guard answer.install(continuation) else { return }  // cancelled before it was submitted
+        let job = Job(
+          kind: kind, { answer.resume(with: Result { try body() }) }, refuse: { answer.resume(with: .failure($0)) })
+        submit(job)
+        if answer.submitted(job) {  // cancelled between submitting and now
+          stop(job, answer: answer, grace: grace, error: nil)
+          return
+        }
+        if let timeout {
+          answer.startTimer(after: timeout) {
+            stop(
+              job, answer: answer, grace: grace,
+              error: SwiftPyError(.timeout, "\(description) did not finish within \(timeout) and was interrupted"))
+          }
+        }
+      }
+    } onCancel: {
+      guard let job = answer.cancel() else { return }
+      stop(job, answer: answer, grace: grace, error: nil)
+    }
+  }
+
+  /// Answers with `error` (or `CancellationError`), then takes the job out of its queue, or
+  /// interrupts it where it runs.
+  private static func stop<T>(_ job: Job, answer: Answer<T>, grace: Duration, error: SwiftPyError?) {
+    answer.resume(with: .failure(error ?? CancellationError()))
+    switch job.whereabouts {
+    case .waiting(let queue):
+      if !queue.remove(job) { stopRunning(job, grace: grace, error: error) }
+    case .running:
+      stopRunning(job, grace: grace, error: error)
+    case .finished:
+      break
+    }
+  }
+
+  private static func stopRunning(_ job: Job, grace: Duration, error: SwiftPyError?) {
+    guard case .running(let thread) = job.whereabouts else { return }
+    let reason = error?.code == .timeout ? "the call timed out" : "the calling task was cancelled"
+    thread.interrupt(job: job.id, because: reason, grace: grace)
   }
 }

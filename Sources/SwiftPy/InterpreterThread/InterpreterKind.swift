@@ -2,7 +2,7 @@ import CPythonShim
 
 /// What an ``InterpreterThread`` hosts. The ceremony for each kind — how it is created on its
 /// thread and how it is ended there — lives here, in one place, because getting it wrong
-/// crashes or hangs CPython (DESIGN decisions 4, 5, 14).
+/// crashes or hangs CPython (ARCHITECTURE.md, "One thread per interpreter").
 enum InterpreterKind: Sendable, Equatable {
   /// The thread that initializes CPython and then serves the main interpreter.
   case main
@@ -88,7 +88,7 @@ enum InterpreterKind: Sendable, Equatable {
   }
 
   /// Ends what ``create()`` made. `state` must be attached on the calling thread; on return
-  /// nothing is attached. The main interpreter is never finalized (DESIGN decision 11).
+  /// nothing is attached. The main interpreter is never finalized (ARCHITECTURE.md, "One CPython").
   func end(_ state: PyThreadStatePointer) {
     switch self {
     case .main:

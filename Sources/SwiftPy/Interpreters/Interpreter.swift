@@ -70,10 +70,13 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
     }
   }
 
-  /// Finalizes and destroys the interpreter on its thread. Later calls throw `.notFound`.
-  public func close() async throws(SwiftPyError) {
+  /// Finalizes and destroys the interpreter on its thread. Later calls throw
+  /// ``SwiftPyError/Code/interpreterNotFound``. At `deadline`, code still running is interrupted
+  /// and its caller answered; an interpreter that still does not stop is abandoned, so this
+  /// returns by `deadline` plus the interrupt grace (see ``PythonContext/close(deadline:)``).
+  public func close(deadline: Duration = .seconds(10)) async throws(SwiftPyError) {
     guard !isMain else { throw SwiftPyError(.interpreterFailed, "the main interpreter cannot be closed") }
-    await context.close()
+    await context.close(deadline: deadline)
   }
 
   private func translate<T>(_ body: () async throws -> T) async throws(SwiftPyError) -> T {

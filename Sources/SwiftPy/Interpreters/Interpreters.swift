@@ -71,7 +71,8 @@ public final class Interpreters: Sendable {
       return list
     }
     await withTaskGroup(of: Void.self) { group in
-      for interpreter in all { group.addTask { await interpreter.context.close(deadline: deadline) } }
+      let refusal = SwiftPyError(.shuttingDown, "the runtime is shutting down")
+      for interpreter in all { group.addTask { await interpreter.context.close(deadline: deadline, refusal: refusal) } }
     }
   }
 }

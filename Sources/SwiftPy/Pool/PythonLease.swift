@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// The lease starts from a copy of the preloaded globals. It ends with ``unbind()`` or, if you
 /// forget, when the last reference to it goes away; either way the context returns to the pool.
-/// Calls after ``unbind()`` throw ``PythonPoolError/contextNotBound``.
+/// Calls after ``unbind()`` throw ``SwiftPyError/Code/contextNotBound``.
 public final class PythonLease: Sendable, CustomStringConvertible {
   /// The pool the context was leased from.
   public let pool: String
@@ -25,6 +25,8 @@ public final class PythonLease: Sendable, CustomStringConvertible {
   private let owner: PythonPool
   let runtimeSerial: Int
   private let bound = Atomic<Bool>(true)
+  /// Set when the context died under the lease: every later call gets the same error.
+  private let loss = Mutex<SwiftPyError?>(nil)
 
   init(pool: PythonPool, index: Int, context: PythonContext, session: Session, runtimeSerial: Int) {
     self.pool = pool.name
@@ -97,11 +99,15 @@ public final class PythonLease: Sendable, CustomStringConvertible {
 
   private func checked<T>(_ body: () async throws -> T) async throws -> T {
     guard isBound else { throw SwiftPyError.contextNotBound }
+    if let loss = loss.withLock({ $0 }) { throw loss }
     do {
       return try await body()
     } catch let error as SwiftPyError where error.code == .closed && !context.isOpen {
-      // The context died under the lease: the pool replaces it; this lease cannot continue.
-      throw owner.lost(index: index, context: context, error)
+      // The context died under the lease, and its namespace with it: the pool replaces the
+      // context; this lease cannot continue.
+      let lost = owner.lost(index: index, context: context, error)
+      loss.withLock { $0 = $0 ?? lost }
+      throw lost
     }
   }
 }

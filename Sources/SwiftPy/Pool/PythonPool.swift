@@ -1,11 +1,16 @@
+import DequeModule
 import Synchronization
 
 /// A named set of contexts of one mode (erlang_python's context router pools).
 ///
-/// One-shot calls routed to a pool go to the caller thread's context (affinity); leases take a
-/// context out of the pool exclusively until they end. A context that stops working — closed,
-/// its interpreter unusable, or abandoned after a stuck call — is taken out of routing and
-/// replaced by a fresh one with the same mode, paths, imports and preload.
+/// One-shot calls routed to a pool wait in the pool's queue, not on a context: the caller
+/// thread's context runs them when it is free (affinity), and otherwise any free context does
+/// (work stealing), so a call never waits behind a long call while another context is idle, and
+/// never fails because another call got a context stuck. Leases take a context out of the pool
+/// exclusively until they end; when every context is leased, lease requests wait their turn,
+/// first come first served. A context that stops working — closed, or abandoned after a stuck
+/// call — is taken out of routing and replaced by a fresh one with the same mode, paths,
+/// imports and preload.
 public final class PythonPool: Sendable, CustomStringConvertible {
   public let name: String
   public let mode: PythonContext.Mode
@@ -20,17 +25,33 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     var failure: (any Error)?
   }
 
+  /// A lease request waiting for a context.
+  private struct Waiter {
+    let id: UInt64
+    let index: Int?
+    let continuation: CheckedContinuation<(index: Int, context: PythonContext), Error>
+  }
+
+  private struct State {
+    var slots: [Slot]
+    var waiters = Deque<Waiter>()
+    /// Set when the pool stops: every later request is refused with it.
+    var stopped: SwiftPyError?
+  }
+
   private let installation: PythonInstallation
   private let policy: CallPolicy
   private let blueprint: @Sendable () -> ContextBlueprint
-  private let slots: Mutex<[Slot]>
-  private let isStopped = Atomic<Bool>(false)
+  private let state: Mutex<State>
+  /// One-shot calls waiting for a free context.
+  let queue: SharedJobQueue
   private let replacements = Atomic<Int>(0)
+  private static let waiterSerials = Atomic<UInt64>(0)
 
   private init(
     name: String, mode: PythonContext.Mode, sandbox: Bool, installation: PythonInstallation,
-    policy: CallPolicy,
-    blueprint: @escaping @Sendable () -> ContextBlueprint, contexts: [PythonContext]
+    policy: CallPolicy, blueprint: @escaping @Sendable () -> ContextBlueprint, queue: SharedJobQueue,
+    contexts: [PythonContext]
   ) {
     self.name = name
     self.mode = mode
@@ -38,7 +59,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     self.installation = installation
     self.policy = policy
     self.blueprint = blueprint
-    self.slots = Mutex(contexts.map { Slot(context: $0) })
+    self.queue = queue
+    self.state = Mutex(State(slots: contexts.map { Slot(context: $0) }))
   }
 
   /// Starts `size` contexts at once. If one fails, those already started are closed and the
@@ -56,6 +78,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       throw SwiftPyError(.invalidArgument, "pool '\(name)' needs at least one context, not \(size)")
     }
     try PythonContext.checkAvailable(mode, in: installation)
+    let queue = SharedJobQueue()
     // Every context that starts is kept until all have finished, so that a failure of one
     // closes the others instead of leaking their threads.
     var started: [(Int, PythonContext)] = []
@@ -69,7 +92,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
               index,
               try await PythonContext.start(
                 mode: mode, installation: installation, blueprint: plan, name: "\(threadPrefix)-\(index)",
-                policy: policy)
+                policy: policy, shared: queue)
             )
           }
         }
@@ -82,197 +105,286 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       }
     }
     if let failure {
-      for (_, context) in started { await context.close() }
+      for (_, context) in started { await context.close(deadline: nil, refusal: nil) }
       throw failure
     }
-    let contexts = started.sorted { $0.0 < $1.0 }.map(\.1)
-    return PythonPool(
+    let pool = PythonPool(
       name: name, mode: mode, sandbox: sandbox, installation: installation, policy: policy,
-      blueprint: blueprint,
-      contexts: contexts)
+      blueprint: blueprint, queue: queue, contexts: started.sorted { $0.0 < $1.0 }.map(\.1))
+    for (_, context) in started { pool.watch(context) }
+    return pool
   }
 
   /// The pool's contexts, in order.
-  public var contexts: [PythonContext] { slots.withLock { $0.map(\.context) } }
+  public var contexts: [PythonContext] { state.withLock { $0.slots.map(\.context) } }
 
-  public var size: Int { slots.withLock { $0.count } }
+  public var size: Int { state.withLock { $0.slots.count } }
 
   public var description: String { "PythonPool(\(name), \(mode), \(size) contexts)" }
 
-  /// The pool's occupancy now.
+  /// The pool's occupancy now. A context taken out of service (abandoned in a stuck call, or
+  /// being replaced) is not available.
   public func stats() -> PoolStats {
-    slots.withLock { slots in
+    state.withLock { state in
       PoolStats(
-        contexts: slots.count,
-        available: slots.filter { !$0.leased && $0.context.isOpen }.count,
-        checkedOut: slots.filter(\.leased).count,
-        pendingRequests: slots.reduce(0) { $0 + $1.context.queuedCalls })
+        contexts: state.slots.count,
+        available: state.slots.filter { !$0.leased && $0.context.isOpen }.count,
+        checkedOut: state.slots.filter(\.leased).count,
+        pendingRequests: queue.queuedRequests + state.slots.reduce(0) { $0 + $1.context.queuedCalls })
+    }
+  }
+
+  // MARK: One-shot calls
+
+  /// Runs `body` with a fresh namespace (made with `preload`) on a free context of the pool: the
+  /// caller thread's context if it is free, else any free one. Waits in the pool's queue while
+  /// all are busy — through a context being lost and replaced — bounded by `timeout`.
+  func oneShot<T: Sendable>(
+    affinity: Int, preload: PreloadSnapshot, timeout: Duration?, describing what: @autoclosure () -> String,
+    _ body: @escaping @Sendable (_ globals: PyObjectPointer) throws -> T
+  ) async throws -> T {
+    let body = OutputCapture.capturing(into: OutputCapture.sink, body)  // the caller's capture, if any
+    let preferred = try state.withLock { state throws -> InterpreterThread? in
+      if let stopped = state.stopped { throw stopped }
+      replaceDead(&state)
+      return state.slots[affinity % state.slots.count].context.thread
+    }
+    return try await JobCall.perform(
+      .movable, timeout: timeout ?? policy.defaultTimeout, grace: policy.grace,
+      describing: "\(what()) on pool '\(name)'",
+      submit: { queue.push($0, preferring: preferred) }
+    ) {
+      guard let context = PythonContext.current else {
+        throw SwiftPyError(.closed, "a call of pool '\(self.name)' reached a thread without a context")
+      }
+      return try context.runHere(.fresh(preload), body)
     }
   }
 
   // MARK: Choosing contexts
 
-  /// The context for a one-shot call from the caller's thread `affinity`: the same thread gets
-  /// the same context. A leased context is passed over while another is free; a dead one is
-  /// replaced and passed over.
+  /// The context the caller's thread `affinity` maps to (erlang_python's context affinity),
+  /// replaced first if it is dead.
   func context(affinity: Int) async throws -> PythonContext {
-    while true {
-      try checkRunning()
-      let (choice, waitFor) = slots.withLock { slots -> (PythonContext?, Task<Void, Never>?) in
-        let count = slots.count
-        let first = affinity % count
-        var fallback: PythonContext?
-        for step in 0..<count {
-          let index = (first + step) % count
-          guard slots[index].context.isOpen else {
-            replaceIfDead(&slots, index)
-            continue
-          }
-          if !slots[index].leased { return (slots[index].context, nil) }
-          fallback = fallback ?? slots[index].context
-        }
-        // Leased contexts can still take one-shot calls: their sessions are separate.
-        return (fallback, fallback == nil ? slots[first].replacement : nil)
-      }
-      if let choice { return choice }
-      if let failure = slots.withLock({ slots in
-        defer { slots[affinity % slots.count].failure = nil }
-        return slots[affinity % slots.count].failure
-      }) {
-        throw failure
-      }
-      await waitFor?.value  // every context is being replaced; wait for one
-    }
+    let index = state.withLock { affinity % $0.slots.count }
+    return try await context(index: index)
   }
 
   /// The context at `index` (0-based), replaced first if it is dead.
   func context(index: Int) async throws -> PythonContext {
-    try checkRunning()
-    let (context, waitFor) = try slots.withLock { slots throws -> (PythonContext, Task<Void, Never>?) in
-      guard slots.indices.contains(index) else {
-        throw SwiftPyError(
-          .invalidArgument, "pool '\(name)' has contexts 0..<\(slots.count); there is no context \(index)")
-      }
-      replaceIfDead(&slots, index)
-      return (slots[index].context, slots[index].replacement)
+    let (context, waitFor) = try state.withLock { state throws -> (PythonContext, Task<Void, Never>?) in
+      if let stopped = state.stopped { throw stopped }
+      try check(index, in: state)
+      replaceDead(&state)
+      return (state.slots[index].context, state.slots[index].replacement)
     }
     guard let waitFor else { return context }
     await waitFor.value
-    return try slots.withLock { slots in
-      if !slots[index].context.isOpen, let failure = slots[index].failure {
-        slots[index].failure = nil
+    return try state.withLock { state in
+      if !state.slots[index].context.isOpen, let failure = state.slots[index].failure {
+        state.slots[index].failure = nil
         throw failure
       }
-      return slots[index].context
+      return state.slots[index].context
     }
   }
 
+  // MARK: Leases
+
   /// Takes a context out of the pool for a lease: the one at `index` if given, else the first
-  /// free one from the caller's affinity context on. When none is free but a dead one is being
-  /// replaced, waits for the replacement.
-  func lease(affinity: Int, index wanted: Int? = nil) async throws -> (index: Int, context: PythonContext) {
-    while true {
-      try checkRunning()
-      let outcome = try slots.withLock { slots throws -> LeaseOutcome in
-        let count = slots.count
-        if let wanted, !slots.indices.contains(wanted) {
-          throw SwiftPyError(
-            .invalidArgument, "pool '\(name)' has contexts 0..<\(count); there is no context \(wanted)")
-        }
-        var replacing: Task<Void, Never>?
-        var failure: (index: Int, error: any Error)?
-        for step in 0..<(wanted == nil ? count : 1) {
-          let index = wanted ?? (affinity + step) % count
-          guard slots[index].context.isOpen else {
-            if let error = slots[index].failure { failure = failure ?? (index, error) }
-            replaceIfDead(&slots, index)
-            replacing = replacing ?? slots[index].replacement
-            continue
+  /// free one from the caller's affinity context on. When none is free, waits up to `wait`
+  /// (forever when nil; not at all when zero) in line with earlier requests, then throws
+  /// ``SwiftPyError/Code/noContextsAvailable``. Cancelling the task stops the wait.
+  func lease(affinity: Int, index wanted: Int? = nil, waitingUpTo wait: Duration? = .zero) async throws
+    -> (index: Int, context: PythonContext)
+  {
+    let id = PythonPool.waiterSerials.wrappingAdd(1, ordering: .relaxed).newValue
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        let outcome = state.withLock { state -> LeaseOutcome in
+          if let stopped = state.stopped { return .failed(stopped) }
+          if let wanted, !state.slots.indices.contains(wanted) {
+            return .failed(
+              SwiftPyError(
+                .invalidArgument, "pool '\(name)' has contexts 0..<\(state.slots.count); there is no context \(wanted)"))
           }
-          if !slots[index].leased {
-            slots[index].leased = true
-            return .leased(index, slots[index].context)
+          replaceDead(&state)
+          if state.waiters.isEmpty, let taken = takeFree(&state, affinity: affinity, index: wanted) {
+            return .leased(taken)
+          }
+          if let failure = takeFailure(&state, index: wanted) { return .failed(failure) }
+          let replacing = state.slots.contains { $0.replacement != nil }
+          if wait == .zero && !replacing { return .failed(SwiftPyError.noContextsAvailable(pool: name)) }
+          state.waiters.append(Waiter(id: id, index: wanted, continuation: continuation))
+          return .waiting
+        }
+        switch outcome {
+        case .leased(let taken): continuation.resume(returning: taken)
+        case .failed(let error): continuation.resume(throwing: error)
+        case .waiting:
+          guard let wait, wait > .zero else { return }
+          _ = DeadlineScheduler.shared.schedule(after: wait) { [self] in
+            giveUp(waiter: id, SwiftPyError(
+              .noContextsAvailable,
+              "no contexts available: every context of pool '\(name)' stayed leased for \(wait)"))
           }
         }
-        if let failure {  // nothing free, and a replacement failed: report why, once
-          slots[failure.index].failure = nil
-          return .failed(failure.error)
-        }
-        guard let replacing else { throw SwiftPyError.noContextsAvailable(pool: name) }
-        return .wait(replacing)
       }
-      switch outcome {
-      case .leased(let index, let context): return (index, context)
-      case .wait(let replacement): await replacement.value
-      case .failed(let error): throw error
-      }
+    } onCancel: {
+      giveUp(waiter: id, CancellationError())
     }
   }
 
   private enum LeaseOutcome {
-    case leased(Int, PythonContext)
-    case wait(Task<Void, Never>)
+    case leased((index: Int, context: PythonContext))
     case failed(any Error)
+    case waiting
   }
 
-  /// Returns a leased context. A lease on a context that has since been replaced returns nothing.
-  func release(index: Int, context: PythonContext) {
-    slots.withLock { slots in
-      guard slots.indices.contains(index), slots[index].context === context else { return }
-      slots[index].leased = false
-      replaceIfDead(&slots, index)
+  /// Answers waiter `id` with `error` if it is still waiting.
+  private func giveUp(waiter id: UInt64, _ error: any Error) {
+    let waiter = state.withLock { state -> Waiter? in
+      guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+      return state.waiters.remove(at: index)
     }
+    waiter?.continuation.resume(throwing: error)
+  }
+
+  /// Returns a leased context; the next waiting lease request gets it. A lease on a context
+  /// that has since been replaced returns nothing.
+  func release(index: Int, context: PythonContext) {
+    let served = state.withLock { state -> [(Waiter, (index: Int, context: PythonContext))] in
+      guard state.slots.indices.contains(index), state.slots[index].context === context else { return [] }
+      state.slots[index].leased = false
+      queue.setLeased(context.thread, false)
+      replaceDead(&state)
+      return serveWaiters(&state)
+    }
+    for (waiter, taken) in served { waiter.continuation.resume(returning: taken) }
   }
 
   /// The error for a lease whose context died: the slot is being replaced, the lease is lost.
   func lost(index: Int, context: PythonContext, _ error: SwiftPyError) -> SwiftPyError {
-    slots.withLock { replaceIfDead(&$0, index) }
+    state.withLock { replaceDead(&$0) }
     return SwiftPyError.contextLost(context: context.name, reason: error.message)
   }
 
-  private func replaceIfDead(_ slots: inout [Slot], _ index: Int) {
-    guard !slots[index].context.isOpen, slots[index].replacement == nil, !isStopped.load(ordering: .relaxed)
-    else { return }
-    let dead = slots[index].context
+  /// Marks a free, live slot leased (index `index` if given, else from `affinity` on).
+  private func takeFree(_ state: inout State, affinity: Int, index wanted: Int?) -> (index: Int, context: PythonContext)? {
+    let count = state.slots.count
+    for step in 0..<(wanted == nil ? count : 1) {
+      let index = wanted ?? (affinity + step) % count
+      guard !state.slots[index].leased, state.slots[index].context.isOpen else { continue }
+      state.slots[index].leased = true
+      queue.setLeased(state.slots[index].context.thread, true)
+      return (index, state.slots[index].context)
+    }
+    return nil
+  }
+
+  /// A replacement failure to report (once) when no context can be leased.
+  private func takeFailure(_ state: inout State, index wanted: Int?) -> (any Error)? {
+    for index in state.slots.indices where wanted == nil || wanted == index {
+      if !state.slots[index].context.isOpen, state.slots[index].replacement == nil,
+        let failure = state.slots[index].failure
+      {
+        state.slots[index].failure = nil
+        return failure
+      }
+    }
+    return nil
+  }
+
+  /// Hands free contexts to waiting lease requests, first come first served.
+  private func serveWaiters(_ state: inout State) -> [(Waiter, (index: Int, context: PythonContext))] {
+    var served: [(Waiter, (index: Int, context: PythonContext))] = []
+    var position = 0
+    while position < state.waiters.count {
+      let waiter = state.waiters[position]
+      if let taken = takeFree(&state, affinity: 0, index: waiter.index) {
+        state.waiters.remove(at: position)
+        served.append((waiter, taken))
+      } else {
+        position += 1
+      }
+    }
+    return served
+  }
+
+  // MARK: Replacing lost contexts
+
+  /// Replaces the context when its thread is taken out of service.
+  private func watch(_ context: PythonContext) {
+    context.thread.onAbandoned { [weak self] in
+      guard let self else { return }
+      self.state.withLock { self.replaceDead(&$0) }
+    }
+  }
+
+  private func check(_ index: Int, in state: State) throws {
+    guard state.slots.indices.contains(index) else {
+      throw SwiftPyError(
+        .invalidArgument, "pool '\(name)' has contexts 0..<\(state.slots.count); there is no context \(index)")
+    }
+  }
+
+  /// Starts a replacement for every dead context that has none yet.
+  private func replaceDead(_ state: inout State) {
+    guard state.stopped == nil else { return }
+    for index in state.slots.indices
+    where !state.slots[index].context.isOpen && state.slots[index].replacement == nil {
+      replace(&state, index)
+    }
+  }
+
+  private func replace(_ state: inout State, _ index: Int) {
+    let dead = state.slots[index].context
+    if state.slots[index].leased { queue.setLeased(dead.thread, false) }
     let serial = replacements.wrappingAdd(1, ordering: .relaxed).newValue
     let name = "\(dead.name)r\(serial)"
-    slots[index].replacement = Task { [mode, installation, blueprint, policy] in
+    SwiftPyLog.logger.notice(
+      "replacing context '\(dead.name)' of pool '\(self.name)'", metadata: ["replacement": "\(name)"])
+    state.slots[index].replacement = Task { [mode, installation, blueprint, policy, queue] in
       var fresh: PythonContext?
       var failure: (any Error)?
       do {
         fresh = try await PythonContext.start(
-          mode: mode, installation: installation, blueprint: blueprint(), name: name, policy: policy)
+          mode: mode, installation: installation, blueprint: blueprint(), name: name, policy: policy, shared: queue)
       } catch {
         failure = error
+        SwiftPyLog.logger.error(
+          "a replacement for context '\(dead.name)' of pool '\(self.name)' failed to start: \(error)")
       }
-      let stray: PythonContext? = self.slots.withLock { slots in
-        slots[index].replacement = nil
-        slots[index].failure = failure
-        guard let fresh, !self.isStopped.load(ordering: .relaxed) else { return fresh }
-        slots[index] = Slot(context: fresh)
-        return nil
+      let (stray, served) = self.state.withLock { state -> (PythonContext?, [(Waiter, (index: Int, context: PythonContext))]) in
+        state.slots[index].replacement = nil
+        state.slots[index].failure = failure
+        guard let fresh, state.stopped == nil else { return (fresh, []) }
+        state.slots[index] = Slot(context: fresh)
+        return (nil, self.serveWaiters(&state))
       }
-      await stray?.close()  // the pool stopped meanwhile
+      if let fresh, stray == nil { self.watch(fresh) }
+      for (waiter, taken) in served { waiter.continuation.resume(returning: taken) }
+      await stray?.close(deadline: nil, refusal: nil)  // the pool stopped meanwhile
       // Lets its thread end the interpreter once any stuck call returns; nobody waits for that.
-      Task.detached { await dead.close() }
+      Task.detached { await dead.close(deadline: nil, refusal: nil) }
     }
   }
 
   // MARK: Stopping
 
-  private func checkRunning() throws {
-    if isStopped.load(ordering: .acquiring) { throw SwiftPyError.poolNotFound(name) }
-  }
-
-  /// Closes every context after the calls already queued on it — or, with a `deadline`,
-  /// answers what is still queued then with ``SwiftPyError/Code/shuttingDown`` and
-  /// interrupts what is running.
-  func stop(deadline: Duration? = nil) async {
-    isStopped.store(true, ordering: .releasing)
-    let (contexts, pending) = slots.withLock { ($0.map(\.context), $0.compactMap(\.replacement)) }
-    for task in pending { await task.value }
+  /// Stops the pool: lease requests waiting and one-shot calls not yet started are answered
+  /// with `refusal`, then every context closes — at `deadline` cutting short what is still
+  /// queued or running (see ``PythonContext/close(deadline:)``).
+  func stop(deadline: Duration?, refusal: SwiftPyError) async {
+    let (contexts, waiters) = state.withLock { state -> ([PythonContext], [Waiter]) in
+      state.stopped = state.stopped ?? refusal
+      defer { state.waiters.removeAll() }
+      return (state.slots.map(\.context), Array(state.waiters))
+    }
+    for waiter in waiters { waiter.continuation.resume(throwing: refusal) }
+    queue.stop(refusal)
     await withTaskGroup(of: Void.self) { group in
-      for context in contexts { group.addTask { await context.close(deadline: deadline) } }
+      for context in contexts { group.addTask { await context.close(deadline: deadline, refusal: refusal) } }
     }
   }
 }

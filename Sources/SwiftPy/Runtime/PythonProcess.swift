@@ -2,7 +2,7 @@ import CPythonShim
 import Synchronization
 
 /// CPython in this process: libpython loaded once and initialized once, on a pinned thread of
-/// its own that then serves the main interpreter (DESIGN decisions 11 and 14). Every
+/// its own that then serves the main interpreter (ARCHITECTURE.md, "One CPython"). Every
 /// ``PythonRuntime`` in the process shares it; it is never finalized.
 final class PythonProcess: Sendable {
   let installation: PythonInstallation
@@ -44,10 +44,11 @@ final class PythonProcess: Sendable {
 
   private static func launch(_ installation: PythonInstallation) async throws -> PythonProcess {
     try PythonLibrary.load(installation.libraryPath)
-    let main = try await InterpreterThread.start(kind: .main, name: "swiftpy-main") {
+    let main = InterpreterThread(kind: .main, name: "swiftpy-main")
+    try await main.start {
       try ContextSetup.prepare(ContextBlueprint(installation))
       // 3.13.0 crashes when several own-GIL interpreters import _datetime for the first time
-      // at once; importing it here first makes their imports safe (DESIGN decision 8).
+      // at once; importing it here first makes their imports safe (ARCHITECTURE.md, "One CPython").
       guard let datetime = PyImport_ImportModule("datetime") else { throw PythonError.fetch() }
       Py_DecRef(datetime)
     }

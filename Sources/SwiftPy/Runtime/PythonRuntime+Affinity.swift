@@ -15,16 +15,26 @@ extension PythonRuntime {
   public var isBound: Bool { boundLease != nil }
 
   /// Leases a context of `pool` exclusively, with a namespace of its own that starts from the
-  /// preloaded globals. Throws ``PythonPoolError/noContextsAvailable(pool:)`` when every
-  /// context is leased. End it with ``PythonLease/unbind()``; a lease dropped without it ends
-  /// by itself. With `index`, that context of the pool is leased (or the call throws
-  /// ``PythonPoolError/noContextsAvailable(pool:)`` if it is taken).
-  public func bind(pool: String = "default", index: Int? = nil) async throws -> PythonLease {
+  /// preloaded globals. When every context is leased it throws
+  /// ``SwiftPyError/Code/noContextsAvailable`` at once (erlang_python's `no_workers_available`)
+  /// — or, with `waitingUpTo`, waits that long for one, in line with earlier requests.
+  /// End it with ``PythonLease/unbind()``; a lease dropped without it ends by itself. With
+  /// `index`, that context of the pool is leased.
+  public func bind(pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration = .zero)
+    async throws -> PythonLease
+  {
+    try await takeLease(pool: pool, index: index, waitingUpTo: wait)
+  }
+
+  /// `wait` nil: as long as it takes (cancellable; answered at shutdown).
+  private func takeLease(pool: String, index: Int?, waitingUpTo wait: Duration?) async throws -> PythonLease {
     try checkRunning()
+    if let wait, wait < .zero { throw SwiftPyError(.invalidArgument, "a wait must not be negative, not \(wait)") }
     let pool = try self.pool(named: pool)
-    let (index, context) = try await pool.lease(affinity: PythonRuntime.callerThreadSlot, index: index)
+    let (index, context) = try await pool.lease(
+      affinity: PythonRuntime.callerThreadSlot, index: index, waitingUpTo: wait)
     do {
-      let session = try await context.openSession(preload: preload.snapshot)
+      let session = try await context.openSession(preload: preload.snapshot, timeout: nil)
       return PythonLease(pool: pool, index: index, context: context, session: session, runtimeSerial: serial)
     } catch {
       pool.release(index: index, context: context)
@@ -36,11 +46,15 @@ extension PythonRuntime {
   }
 
   /// Runs `body` with an exclusive lease passed to it; the lease ends when `body` returns or
-  /// throws (erlang_python's `with_context(fun(Ctx) -> ... end)`).
+  /// throws (erlang_python's `with_context(fun(Ctx) -> ... end)`). When every context is
+  /// leased it waits its turn, first come first served, up to `waitingUpTo` — by default the
+  /// runtime's call timeout, or as long as it takes when there is none (cancelling the task or
+  /// shutting down the runtime ends the wait).
   public func withContext<T>(
-    pool: String = "default", index: Int? = nil, _ body: (PythonLease) async throws -> T
+    pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration? = nil,
+    _ body: (PythonLease) async throws -> T
   ) async throws -> T {
-    let lease = try await bind(pool: pool, index: index)
+    let lease = try await takeLease(pool: pool, index: index, waitingUpTo: wait ?? policy.defaultTimeout)
     do {
       let result = try await body(lease)
       await lease.unbind()
@@ -53,10 +67,11 @@ extension PythonRuntime {
 
   /// Runs `body` with an exclusive lease bound to the task: `py.eval`, `py.exec` and `py.call`
   /// inside use it, so state persists between them (erlang_python's `with_context(fun() -> ... end)`).
-  public func withContext<T>(pool: String = "default", index: Int? = nil, _ body: () async throws -> T)
-    async throws -> T
-  {
-    let lease = try await bind(pool: pool, index: index)
+  /// Waits for a context as the other `withContext` does.
+  public func withContext<T>(
+    pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration? = nil, _ body: () async throws -> T
+  ) async throws -> T {
+    let lease = try await takeLease(pool: pool, index: index, waitingUpTo: wait ?? policy.defaultTimeout)
     do {
       let result = try await PythonRuntime.$currentLease.withValue(lease) { try await body() }
       await lease.unbind()

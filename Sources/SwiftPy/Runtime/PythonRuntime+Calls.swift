@@ -28,8 +28,11 @@ extension PythonRuntime {
     async throws -> PythonValue
   {
     if let lease = boundLease { return try await lease.eval(expression, locals: locals, timeout: timeout) }
-    return try await oneShotContext(pool: "default").eval(
-      expression, locals: locals, in: .fresh(preload.snapshot), timeout: timeout)
+    return try await oneShot(
+      pool: "default", timeout: timeout, describing: "eval(\(PythonContext.excerpt(expression)))"
+    ) { globals in
+      try PythonExecution.evaluate(expression, globals: globals, locals: locals)
+    }
   }
 
   /// Evaluates an expression and decodes its value as `T`.
@@ -43,7 +46,10 @@ extension PythonRuntime {
   /// they define outlives the call).
   public func exec(_ code: String, timeout: Duration? = nil) async throws {
     if let lease = boundLease { return try await lease.exec(code, timeout: timeout) }
-    try await oneShotContext(pool: "default").exec(code, in: .fresh(preload.snapshot), timeout: timeout)
+    try await oneShot(pool: "default", timeout: timeout, describing: "exec(\(PythonContext.excerpt(code)))") {
+      globals in
+      try PythonExecution.execute(code, globals: globals)
+    }
   }
 
   /// Calls `module.function(*args, **kwargs)` on the pool ``lookupPool(module:function:)``
@@ -56,8 +62,9 @@ extension PythonRuntime {
     if let lease = boundLease, lease.pool == pool {
       return try await lease.call(module, function, args: args, kwargs: kwargs, timeout: timeout)
     }
-    return try await oneShotContext(pool: pool).call(
-      module, function, args: args, kwargs: kwargs, in: .fresh(preload.snapshot), timeout: timeout)
+    return try await oneShot(pool: pool, timeout: timeout, describing: "call \(module).\(function)") { globals in
+      try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
+    }
   }
 
   /// Runs `calls` across the contexts of `pool` at once — call *i* on context *i* mod size —
@@ -88,8 +95,14 @@ extension PythonRuntime {
     return try results.map { try $0!.get() }
   }
 
-  private func oneShotContext(pool: String) async throws -> PythonContext {
+  /// Runs `body` in a fresh namespace on a free context of `pool` (see ``PythonPool``).
+  private func oneShot<T: Sendable>(
+    pool: String, timeout: Duration?, describing what: @autoclosure () -> String,
+    _ body: @escaping @Sendable (_ globals: PyObjectPointer) throws -> T
+  ) async throws -> T {
     try checkRunning()
-    return try await self.pool(named: pool).context(affinity: PythonRuntime.callerThreadSlot)
+    return try await self.pool(named: pool).oneShot(
+      affinity: PythonRuntime.callerThreadSlot, preload: preload.snapshot, timeout: timeout, describing: what(),
+      body)
   }
 }

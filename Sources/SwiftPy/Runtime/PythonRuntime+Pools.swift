@@ -25,19 +25,22 @@ extension PythonRuntime {
       return nil
     }
     if let refusal {
-      await pool.stop()
+      await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime has been shut down"))
       throw refusal
     }
     return pool
   }
 
-  /// Stops a named pool: its contexts finish the calls queued on them and end. Routes to it
-  /// stay registered; calls routed there throw ``PythonPoolError/poolNotFound(_:)`` until a
-  /// pool of that name is started again. Stopping a pool that is not running does nothing.
-  public func stopPool(_ name: String) async throws {
+  /// Stops a named pool: calls and lease requests still waiting for a context are answered with
+  /// ``SwiftPyError/Code/poolNotFound``, and its contexts finish the calls running or queued on
+  /// them and end — at `deadline` those are cut short, and a context that still does not stop
+  /// is abandoned, so this returns by `deadline` plus the interrupt grace. Routes to the pool
+  /// stay registered; calls routed there throw ``SwiftPyError/Code/poolNotFound`` until a pool
+  /// of that name is started again. Stopping a pool that is not running does nothing.
+  public func stopPool(_ name: String, deadline: Duration = .seconds(10)) async throws {
     guard name != "default" else { throw SwiftPyError.cannotStopDefaultPool }
     let pool = directory.pools.withLock { $0.removeValue(forKey: name) }
-    await pool?.stop()
+    await pool?.stop(deadline: deadline, refusal: SwiftPyError.poolNotFound(name))
   }
 
   /// True when a pool of that name is running.

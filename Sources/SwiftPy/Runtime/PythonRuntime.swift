@@ -14,7 +14,7 @@ import Synchronization
 /// One-shot calls (`eval`, `exec`, `call`) are routed to a pool (by module, see
 /// ``route(module:to:)``) and to a context in it (by the caller's thread), and each runs in a
 /// fresh namespace: no state is kept between them. For state, lease a context with
-/// `withContext` or ``bind(pool:index:)``, or make one with
+/// `withContext` or ``bind(pool:index:waitingUpTo:)``, or make one with
 /// ``newContext(mode:)``. Several runtimes can live in one process, each with its own pools,
 /// routes and preload; they share the one CPython the process loads.
 public final class PythonRuntime: Sendable {
@@ -77,7 +77,7 @@ public final class PythonRuntime: Sendable {
   public let interpreters: Interpreters
   /// The pool named `default`, which unrouted one-shot calls use.
   public let defaultPool: PythonPool
-  /// Preload code run in every new interpreter (seed `preload.txt`).
+  /// Preload code run in every new interpreter (erlang_python's preload).
   public let preload: PythonPreload
   /// Directories on `sys.path` in every interpreter.
   public let paths: PythonPaths
@@ -152,7 +152,7 @@ public final class PythonRuntime: Sendable {
         blueprint: ContextBlueprint(installation, output: configuration.output),
         policy: policy)
     } catch {
-      await pool.stop()
+      await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime failed to start"))
       throw error
     }
     return PythonRuntime(
@@ -210,7 +210,7 @@ public final class PythonRuntime: Sendable {
       return true
     }
     guard registered else {
-      await context.close()
+      await context.close(deadline: nil, refusal: nil)
       throw SwiftPyError(.shuttingDown, "the runtime has been shut down")
     }
     return context
@@ -233,10 +233,11 @@ public final class PythonRuntime: Sendable {
       defer { contexts.removeAll() }
       return contexts
     }
+    let refusal = SwiftPyError(.shuttingDown, "the runtime is shutting down")
     await withTaskGroup(of: Void.self) { group in
-      for pool in pools { group.addTask { await pool.stop(deadline: deadline) } }
+      for pool in pools { group.addTask { await pool.stop(deadline: deadline, refusal: refusal) } }
       group.addTask { await self.interpreters.closeAll(deadline: deadline) }
-      for context in standalone { group.addTask { await context.close(deadline: deadline) } }
+      for context in standalone { group.addTask { await context.close(deadline: deadline, refusal: refusal) } }
     }
   }
 

@@ -3,9 +3,9 @@ import Testing
 
 @testable import SwiftPy
 
-/// Every example of seeds/preload.txt, in Swift, plus paths and imports.
-@Suite("Seed: preload, paths and imports")
-struct PreloadSeedTests {
+/// Every example of erlang_python's preload page, in Swift, plus paths and imports.
+@Suite("Preload, paths and imports reach every interpreter and session")
+struct PreloadTests {
   static let config = PythonRuntime.Configuration(defaultPool: .init(size: 2))
 
   @Test func api() async throws {

@@ -3,9 +3,9 @@ import Testing
 
 @testable import SwiftPy
 
-/// Every example of seeds/context-affinity.txt, in Swift, with the same observable results.
-@Suite("Seed: context affinity")
-struct ContextAffinitySeedTests {
+/// Every example of erlang_python's context-affinity page, in Swift, with the same observable results.
+@Suite("Context affinity: leases keep state, bind and unbind, lost contexts")
+struct ContextAffinityTests {
   static let config = PythonRuntime.Configuration(defaultPool: .init(size: 2))
 
   @Test func processImplicitBinding() async throws {

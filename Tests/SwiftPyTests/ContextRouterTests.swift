@@ -4,9 +4,9 @@ import Testing
 
 @testable import SwiftPy
 
-/// Every example of seeds/context-router.txt, in Swift.
-@Suite("Seed: context router")
-struct ContextRouterSeedTests {
+/// Every example of erlang_python's context-router page, in Swift: pools, routes, lookups.
+@Suite("Context router: pools, module and function routes, lookups")
+struct ContextRouterTests {
   @Test func usage() async throws {
     try await withRuntime(.init(defaultPool: .init(size: 3))) { (py) async throws in
       #expect(py.numContexts() == 3)
