@@ -91,7 +91,8 @@
 
     /// Waits in `kevent` itself (with the waker's pipe registered in the queue), which also
     /// gives a precise timeout.
-    func waitForEvents(waker: Int32, until deadline: ContinuousClock.Instant?) -> (woken: Bool, events: Bool) {
+    func waitForEvents(waker: Int32, until deadline: ContinuousClock.Instant?) -> (woken: Bool, events: Bool)
+    {
       if !wakerRegistered {
         var change = kevent()
         change.ident = UInt(waker)
