@@ -274,7 +274,9 @@
       var changedDirectories = Set<String>()
       for event in events where event.filter == Int16(EVFILT_VNODE) {
         let token = Int(bitPattern: event.udata)
-        guard let path = pathByToken[token], let watched = watches[path] else { continue }
+        guard let path = pathByToken[token], let watched = watches[path], watched.token == token else {
+          continue  // its descriptor was closed since
+        }
         let gone = event.fflags & Self.goneFlags != 0
         if watched.isDirectory {
           if gone {
