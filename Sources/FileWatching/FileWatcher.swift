@@ -92,10 +92,12 @@ public final class FileWatcher: Sendable {
   }
 
   /// Stops watching: wakes the reader thread, which closes its descriptors, finishes
-  /// ``changes`` and exits; returns once it has. Calling it again does nothing.
+  /// ``changes`` and exits; returns once it has, after closing the wake-up pipe. Calling it
+  /// again does nothing.
   public func stop() {
     control.requestStop()
     control.waitForExit()
+    control.waker.close()
   }
 
   // MARK: Test hooks
