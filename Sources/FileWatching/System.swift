@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// Why a ``FileWatcher`` could not start.
 public enum FileWatchError: Error, Sendable, Equatable, CustomStringConvertible {
