@@ -9,7 +9,8 @@ public enum FileWatchBackend: Sendable, Equatable {
   /// the interval in latency and of a scan's CPU time per interval.
   case polling(interval: Duration)
 
-  /// The interval used when ``automatic`` falls back to polling: 50 ms.
+  /// The interval used when ``automatic`` falls back to polling: 50 ms, or 20 times as long as
+  /// a scan takes if that is longer (so that polling a large tree stays around 5% of a core).
   public static let defaultPollingInterval: Duration = .milliseconds(50)
 }
 

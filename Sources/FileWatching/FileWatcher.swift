@@ -226,7 +226,8 @@ enum Reader {
       } catch {
         if case .failed(let error) = error { throw error }
         return PollingBackend(
-          tree: tree, interval: FileWatchBackend.defaultPollingInterval, coalescing: options.coalescing)
+          tree: tree, interval: FileWatchBackend.defaultPollingInterval, coalescing: options.coalescing,
+          adaptive: true)
       }
     }
   }
@@ -276,7 +277,7 @@ enum Reader {
         backend.close()
         backend = PollingBackend(
           tree: tree, interval: FileWatchBackend.defaultPollingInterval,
-          coalescing: options.coalescing, known: known)
+          coalescing: options.coalescing, known: known, adaptive: true)
         control.setBackendName(backend.name)
       }
     }
