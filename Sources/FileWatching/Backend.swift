@@ -68,7 +68,10 @@ final class PollingBackend: WatchBackend {
     self.tree = tree
     self.interval = interval
     self.adaptive = adaptive
-    settle = max(coalescing, .milliseconds(10))
+    // Polling cannot see a writer close its file: a change counts once the file's status stays
+    // the same this long. 50 ms (the same grace inotify gives new and deleted files) keeps a
+    // writer preempted between truncating and writing, on a loaded machine, from being two saves.
+    settle = max(coalescing, .milliseconds(50))
     reported = known ?? Snapshot(tree.scanAll())
     nextScan = .now + interval
   }
