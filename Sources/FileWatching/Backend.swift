@@ -56,10 +56,22 @@ final class PollingBackend: WatchBackend {
   private var settleRounds = 0
   private var detectedAt = ContinuousClock.now
 
-  init(tree: WatchTree, interval: Duration, coalescing: Duration, known: Snapshot? = nil) {
+  /// A fallback's interval grows with the tree: at least 20 scans' time, so that polling a
+  /// large tree never takes more than about 5% of a core.
+  private let adaptive: Bool
+  private var scanTime: Duration = .zero
+  private var nextInterval: Duration { adaptive ? max(interval, scanTime * 20) : interval }
+
+  init(
+    tree: WatchTree, interval: Duration, coalescing: Duration, known: Snapshot? = nil, adaptive: Bool = false
+  ) {
     self.tree = tree
     self.interval = interval
-    settle = max(coalescing, .milliseconds(10))
+    self.adaptive = adaptive
+    // Polling cannot see a writer close its file: a change counts once the file's status stays
+    // the same this long. 50 ms (the same grace inotify gives new and deleted files) keeps a
+    // writer preempted between truncating and writing, on a loaded machine, from being two saves.
+    settle = max(coalescing, .milliseconds(50))
     reported = known ?? Snapshot(tree.scanAll())
     nextScan = .now + interval
   }
@@ -86,7 +98,7 @@ final class PollingBackend: WatchBackend {
       }
       settleDeadline = nil
       candidates = [:]
-      nextScan = now + interval
+      nextScan = now + nextInterval
       var paths: [String] = []
       for (path, status) in observed where reported[path] != status {
         paths.append(path)
@@ -98,7 +110,8 @@ final class PollingBackend: WatchBackend {
     var changed: [String: FileStat?] = [:]
     for (path, status) in found where reported[path] != status { changed.updateValue(status, forKey: path) }
     for path in reported.all.keys where found[path] == nil { changed.updateValue(nil, forKey: path) }
-    nextScan = now + interval
+    scanTime = .now - now
+    nextScan = now + nextInterval
     guard !changed.isEmpty else { return nil }
     candidates = changed
     detectedAt = now

@@ -23,9 +23,10 @@ import Synchronization
 /// (a file was renamed into place: a write-temp-then-rename save, which never closes the final
 /// name). `IN_MODIFY` is not used: it comes for every `write(2)` of a save, before the file is
 /// complete, and would report half-written files. Deletions and renames away are reported only
-/// if the file stays missing for a short grace period, so that vim's backup-rename save
+/// if the file stays missing for a short grace period (50 ms), so that vim's backup-rename save
 /// (`x.py → x.py~`, then a new `x.py` written and closed) is one change, not a deletion and a
-/// change. Temporary files that come and go within a batch are never reported.
+/// change; new files wait for the same period, so that temporary files renamed over the real
+/// one are never reported. Saves of existing files are not delayed (see ``FileChange``).
 ///
 /// **Coalescing.** Events are gathered until none has come for
 /// ``FileWatchOptions/coalescing`` (2 ms by default; at most 25 windows in all), so that one
@@ -91,10 +92,12 @@ public final class FileWatcher: Sendable {
   }
 
   /// Stops watching: wakes the reader thread, which closes its descriptors, finishes
-  /// ``changes`` and exits; returns once it has. Calling it again does nothing.
+  /// ``changes`` and exits; returns once it has, after closing the wake-up pipe. Calling it
+  /// again does nothing.
   public func stop() {
     control.requestStop()
     control.waitForExit()
+    control.waker.close()
   }
 
   // MARK: Test hooks
@@ -223,7 +226,8 @@ enum Reader {
       } catch {
         if case .failed(let error) = error { throw error }
         return PollingBackend(
-          tree: tree, interval: FileWatchBackend.defaultPollingInterval, coalescing: options.coalescing)
+          tree: tree, interval: FileWatchBackend.defaultPollingInterval, coalescing: options.coalescing,
+          adaptive: true)
       }
     }
   }
@@ -273,7 +277,7 @@ enum Reader {
         backend.close()
         backend = PollingBackend(
           tree: tree, interval: FileWatchBackend.defaultPollingInterval,
-          coalescing: options.coalescing, known: known)
+          coalescing: options.coalescing, known: known, adaptive: true)
         control.setBackendName(backend.name)
       }
     }

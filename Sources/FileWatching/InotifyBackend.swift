@@ -288,6 +288,8 @@
         removeWatch(path)
       }
       compare(found, known: Array(snapshot.all.keys), at: now)
+      // A missing root may have come back while its sentinel's events were lost.
+      for index in tree.roots.indices where !present[index] { recheck.insert(index) }
       rootsChanged = true
     }
 

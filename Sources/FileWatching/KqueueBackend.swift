@@ -91,7 +91,8 @@
 
     /// Waits in `kevent` itself (with the waker's pipe registered in the queue), which also
     /// gives a precise timeout.
-    func waitForEvents(waker: Int32, until deadline: ContinuousClock.Instant?) -> (woken: Bool, events: Bool) {
+    func waitForEvents(waker: Int32, until deadline: ContinuousClock.Instant?) -> (woken: Bool, events: Bool)
+    {
       if !wakerRegistered {
         var change = kevent()
         change.ident = UInt(waker)
@@ -273,7 +274,9 @@
       var changedDirectories = Set<String>()
       for event in events where event.filter == Int16(EVFILT_VNODE) {
         let token = Int(bitPattern: event.udata)
-        guard let path = pathByToken[token], let watched = watches[path] else { continue }
+        guard let path = pathByToken[token], let watched = watches[path], watched.token == token else {
+          continue  // its descriptor was closed since
+        }
         let gone = event.fflags & Self.goneFlags != 0
         if watched.isDirectory {
           if gone {

@@ -8,6 +8,10 @@
 /// is closed, not a deletion followed by a change. A path that never was known (not in the
 /// snapshot) and is gone again — a temporary file renamed elsewhere — is not reported at all.
 ///
+/// A file that did not exist before (not in the snapshot) is held until the grace period has
+/// passed since its first event: a temporary file renamed over the real one (or deleted) within
+/// it is never reported, whatever its name. Saves of existing files are not delayed.
+///
 /// A file found by scanning a directory just created is *tentative*: it may have been created
 /// before the directory's watch and still be open for writing, so it waits for the grace period
 /// unless its own event (closed after writing) comes first, so that it is reported once.
@@ -73,6 +77,11 @@ struct PendingBatch {
     _ path: String, at time: ContinuousClock.Instant, certain: Bool = false, rescan: Bool = false
   ) {
     if var entry = entries[path] {
+      if entry.tentative {
+        // A new file (or one found by a scan) gone again: only its removal is left to check.
+        entry.written = false
+        entry.tentative = false
+      }
       entry.certainRemoval = entry.certainRemoval || certain
       entry.rescan = entry.rescan || rescan
       entry.lastEvent = time
@@ -121,6 +130,12 @@ struct PendingBatch {
       }
       if let current = status(path), !current.isDirectory {
         if entry.written {
+          if snapshot[path] == nil && now < entry.firstEvent + grace {
+            // A new file: held for the grace period, in case it is a temporary file that is
+            // about to be renamed over the real one (or deleted).
+            entries[path]!.tentative = true
+            continue
+          }
           if !requireStatusChange || snapshot[path] != current { report(path, entry) }
           snapshot[path] = current
         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -152,10 +154,12 @@ func listDirectory(_ path: String) -> [DirectoryEntry]? {
 
 /// A pipe whose read end sits in the reader thread's `poll` set: writing a byte wakes the thread
 /// up (to stop, or to pause for tests). The write end is non-blocking, so waking an already
-/// woken thread never blocks; both ends are closed when the last reference goes.
+/// woken thread never blocks. ``close()`` (after the reader thread has exited) closes both ends;
+/// waking a closed waker does nothing, so a late `stop()` never writes to a reused descriptor.
 final class Waker: Sendable {
   let readEnd: Int32
   let writeEnd: Int32
+  private let closed = Mutex(false)
 
   init() throws(FileWatchError) {
     var fds: [Int32] = [-1, -1]
@@ -169,21 +173,38 @@ final class Waker: Sendable {
   }
 
   deinit {
-    close(readEnd)
-    close(writeEnd)
+    close()
   }
 
   /// Wakes the reader (a full pipe means it is woken already).
   func wake() {
-    var byte: UInt8 = 1
-    _ = write(writeEnd, &byte, 1)
+    closed.withLock { closed in
+      guard !closed else { return }
+      var byte: UInt8 = 1
+      _ = write(writeEnd, &byte, 1)
+    }
   }
 
-  /// Empties the pipe.
+  /// Empties the pipe (reader thread only).
   func drain() {
     var buffer = [UInt8](repeating: 0, count: 64)
     while read(readEnd, &buffer, buffer.count) > 0 {}
   }
+
+  /// Closes both ends; idempotent.
+  func close() {
+    closed.withLock { closed in
+      guard !closed else { return }
+      closed = true
+      _ = systemClose(readEnd)
+      _ = systemClose(writeEnd)
+    }
+  }
+}
+
+/// `close(2)`, under a name that methods called `close` do not shadow.
+func systemClose(_ fd: Int32) -> Int32 {
+  close(fd)
 }
 
 /// Blocks in `poll(2)` until one of `fds` is readable or `deadline` (if any) has passed; returns

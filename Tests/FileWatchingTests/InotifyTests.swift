@@ -20,8 +20,10 @@
       watcher.pauseReader()
       // More events than the queue holds, alternating between two files (the kernel merges an
       // event identical to the last one queued). *.tmp files: events, but never reported.
-      let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
-        .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
+      let limit =
+        Int(
+          (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
       for index in 0..<(limit + 100) {
         let fd = open(dir(index % 2 == 0 ? "flood-a.tmp" : "flood-b.tmp"), O_WRONLY | O_CREAT, 0o644)
         close(fd)
@@ -85,7 +87,8 @@
       let expected = [
         InotifyEvent(descriptor: 1, mask: UInt32(IN_CLOSE_WRITE), cookie: 0, name: "a.py"),
         InotifyEvent(descriptor: 2, mask: UInt32(IN_DELETE_SELF), cookie: 0, name: ""),
-        InotifyEvent(descriptor: 3, mask: UInt32(IN_MOVED_TO), cookie: 7, name: "a-rather-long-file-name-é.py"),
+        InotifyEvent(
+          descriptor: 3, mask: UInt32(IN_MOVED_TO), cookie: 7, name: "a-rather-long-file-name-é.py"),
         InotifyEvent(descriptor: -1, mask: UInt32(IN_Q_OVERFLOW), cookie: 0, name: ""),
       ]
       #expect(MemoryLayout<inotify_event>.size == InotifyParser.headerSize)
@@ -125,7 +128,9 @@
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return "-" }
         let value = sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-        return String(format: "%.3f ms", Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1000)
+        return String(
+          format: "%.3f ms",
+          Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1000)
       }
       print(
         "FileWatcher latency over \(delivered.count) rename saves (coalescing \(FileWatchOptions.defaultCoalescing)):"

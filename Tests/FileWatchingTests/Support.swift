@@ -41,7 +41,8 @@ enum Disk {
     precondition(write(fd, bytes, half) == half)
     if pause > .zero {
       sleep(pause)
-      precondition(bytes[half...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count - half)
+      precondition(
+        bytes[half...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count - half)
     }
     close(fd)
   }
@@ -62,7 +63,8 @@ enum Disk {
     _ path: String, _ content: String, temporaryName: String? = nil, pause: Duration = .zero
   ) -> ContinuousClock.Instant {
     let name = (path as NSString).lastPathComponent
-    let temporary = parentPath(path) + "/" + (temporaryName ?? ".\(name).\(UInt32.random(in: 0...UInt32.max))")
+    let temporary =
+      parentPath(path) + "/" + (temporaryName ?? ".\(name).\(UInt32.random(in: 0...UInt32.max))")
     writeInPlace(temporary, content)
     if pause > .zero { sleep(pause) }
     let now = ContinuousClock.now
