@@ -135,6 +135,17 @@ struct HostileInputTests {
           "import os, signal; os.kill(os.getpid(), 0)",
           "import ctypes; ctypes.CDLL(None).getpid()",
           "import os; os.posix_spawn('/bin/true', ['true'], {})",
+          // What ends or signals the host without an audit event.
+          "import signal; signal.alarm(1)",
+          "import signal; signal.setitimer(signal.ITIMER_REAL, 1)",
+          "import signal, threading; signal.pthread_kill(threading.get_ident(), signal.SIGTERM)",
+          "import signal; signal.raise_signal(signal.SIGTERM)",
+          "import os, signal; signal.pidfd_send_signal(os.pidfd_open(os.getpid()), signal.SIGTERM)",
+          "import os; os._exit(3)",
+          "import posix; posix._exit(3)",
+          "import os; os.abort()",
+          "import faulthandler; faulthandler._sigsegv()",
+          "import _signal; _signal.alarm(1)",
         ]
         for code in refused {
           let error = await expectPythonError {
@@ -143,6 +154,8 @@ struct HostileInputTests {
           if mode == .ownGIL && (code.contains("fork") || code.contains("exec")) {
             // An isolated interpreter refuses fork and exec itself, before the audit hook.
             #expect(error?.type == "RuntimeError", "\(mode): \(code)")
+          } else if mode != .worker && code.contains("faulthandler") && error?.type == "ImportError" {
+            // Sub-interpreters cannot load faulthandler at all (3.12, 3.13).
           } else {
             #expect(error?.type == "PermissionError", "\(mode): \(code)")
             #expect(error?.message.contains("SwiftPy sandbox") == true, "\(mode): \(code)")
@@ -162,6 +175,23 @@ struct HostileInputTests {
           try await lease.eval("__import__('os').system('true')")
         } == 0)
       #expect(try await py.eval("__import__('os').kill(__import__('os').getpid(), 0)") == nil)
+    }
+  }
+
+  /// A sandboxed worker context's OS thread id, reused by a later unsandboxed worker context,
+  /// does not carry the sandbox with it.
+  @Test func aReusedThreadIdentDoesNotCarryTheSandbox() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      for round in 0..<5 {
+        try await py.startPool("jail\(round)", size: 1, mode: .worker, sandbox: true)
+        try await py.stopPool("jail\(round)")
+        try await py.startPool("free\(round)", size: 1, mode: .worker)
+        let status = try await py.withContext(pool: "free\(round)") { lease in
+          try await lease.eval("__import__('os').system('true')")
+        }
+        #expect(status == 0, "round \(round)")
+        try await py.stopPool("free\(round)")
+      }
     }
   }
 }

@@ -10,7 +10,7 @@ struct ContextBlueprint: Sendable {
   var paths: [String] = []
   var imports: [String] = []
   var preload = PreloadSnapshot.none
-  /// Install the sandbox audit hook (see ``ContextSetup/sandboxCode``).
+  /// Install the sandbox audit hook (see ``Sandbox``).
   var sandbox = false
   /// Where the context's Python output goes (the runtime's ``PythonRuntime/Configuration/output``).
   var output = PythonOutputPolicy.inherit
@@ -40,7 +40,7 @@ enum ContextSetup {
   /// else (worker contexts share the main interpreter) for this thread only.
   static func prepare(_ blueprint: ContextBlueprint, sandboxWholeInterpreter: Bool = true) throws {
     try OutputStreams.install(blueprint.output)
-    if blueprint.sandbox { try run(sandboxCode, with: ["everyone": .bool(sandboxWholeInterpreter)]) }
+    if blueprint.sandbox { try Sandbox.enter(wholeInterpreter: sandboxWholeInterpreter) }
     try run(
       """
       import sys, site
@@ -62,40 +62,6 @@ enum ContextSetup {
         "paths": .list(blueprint.paths.map(PythonValue.string)),
       ])
   }
-
-  /// An audit hook (PEP 578) that refuses running programs, fork/exec, signals and ctypes with a
-  /// PermissionError. Hooks cannot be removed from Python. In the shared main interpreter it
-  /// applies only to sandboxed contexts' threads, which may then not start threads of their own
-  /// (such a thread would escape the check). Audit hooks stop ordinary code, not a determined
-  /// attacker: run untrusted code in a separate process when that matters.
-  static let sandboxCode = """
-    import sys, _thread
-    state = sys.modules.get('_swiftpy_sandbox')
-    if state is None:
-        import types
-        state = types.ModuleType('_swiftpy_sandbox')
-        state.everyone = False
-        state.idents = set()
-        refused = frozenset({
-            'os.system', 'os.exec', 'os.posix_spawn', 'os.spawn', 'os.fork', 'os.forkpty',
-            'os.kill', 'os.killpg', 'os.putenv', 'subprocess.Popen', 'pty.spawn',
-            'ctypes.dlopen', 'ctypes.dlsym', 'ctypes.cdata', 'ctypes.call_function',
-            'ctypes.addressof', 'ctypes.string_at', 'ctypes.wstring_at',
-        })
-        def hook(event, args, state=state, refused=refused, ident=_thread.get_ident):
-            if not (state.everyone or ident() in state.idents):
-                return
-            if (event in refused
-                    or (event == 'import' and args and str(args[0]).split('.')[0] in ('ctypes', '_ctypes'))
-                    or (event == '_thread.start_new_thread' and not state.everyone)):
-                raise PermissionError(f'refused by the SwiftPy sandbox: {event}')
-        sys.addaudithook(hook)
-        sys.modules['_swiftpy_sandbox'] = state
-    if everyone:
-        state.everyone = True
-    else:
-        state.idents.add(_thread.get_ident())
-    """
 
   /// The globals every new session starts from: a fresh namespace with each registered import
   /// bound (`import a.b` binds `a`, as in Python) and the preload code run in it. A failing
@@ -135,7 +101,7 @@ enum ContextSetup {
   }
 
   /// Runs `code` in a throwaway namespace holding `values`.
-  private static func run(_ code: String, with values: [String: PythonValue]) throws {
+  static func run(_ code: String, with values: [String: PythonValue]) throws {
     let namespace = try PythonExecution.makeNamespace()
     defer { Py_DecRef(namespace) }
     for (name, value) in values {

@@ -98,7 +98,11 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     let context = PythonContext(thread: thread, mode: mode, name: name, policy: policy, state: state)
     // Our references — the namespaces, and those of sessions whose lease outlived the context —
     // are dropped on the thread just before the interpreter ends, however it ends.
+    let leavesSandbox = blueprint.sandbox && mode == .worker
     thread.setCleanup { [state] in
+      // A sandboxed worker thread leaves the main interpreter's sandbox: its OS thread id may
+      // be reused by an unsandboxed context later.
+      if leavesSandbox { Sandbox.leave() }
       state.value.own.map(Py_DecRef)
       state.value.base.map(Py_DecRef)
       for session in state.value.sessions.values { session.drop() }
@@ -396,7 +400,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   }
 
   /// A new reference to a copy of the base globals made with `preload`; on thread.
-  private static func copyBase(_ state: ThreadConfinedBox<State>, preload: PreloadSnapshot, name: String) throws
+  private static func copyBase(_ state: ThreadConfinedBox<State>, preload: PreloadSnapshot, name: String)
+    throws
     -> PyObjectPointer
   {
     if state.value.base == nil || state.value.baseVersion != preload.version {
