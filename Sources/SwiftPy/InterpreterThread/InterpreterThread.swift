@@ -449,6 +449,50 @@ final class InterpreterThread: @unchecked Sendable {
     end(attached: attached)
   }
 
+  // MARK: Re-entrancy
+
+  /// Waits, on this thread and inside a running job, until `isDone` — serving this context's own
+  /// queue meanwhile, so that work the job is waiting for may call back into the same context
+  /// (a Swift callback that runs Python here) to any depth, without deadlock. Called with the
+  /// interpreter attached; releases the GIL while there is nothing to run, so Python threads and
+  /// interpreters sharing the GIL run meanwhile. Returns false, early, when the waiting job's
+  /// caller has stopped waiting (a timeout, a cancellation): the job should then give up
+  /// (ARCHITECTURE.md, "Re-entrancy"). Wake the thread (``wake()``) when `isDone` may have
+  /// become true.
+  func serveNested(until isDone: () -> Bool) -> Bool {
+    precondition(isCurrent, "serveNested runs on the interpreter's own thread, inside a job")
+    let outer = condition.withLock { guarded.running }
+    let outerID = runningID.load(ordering: .acquiring)
+    defer {
+      runningID.store(outerID, ordering: .releasing)
+      condition.withLock { guarded.running = outer }
+      _ = spy_gate_exchange(gate, 1)
+    }
+    while !isDone() {
+      if interrupter.target.load(ordering: .acquiring) == outerID { return false }
+      // This context's own jobs, then its pool's: a callback may call back into the pool too.
+      if let job = nextJob() {
+        _ = spy_gate_exchange(gate, 1)
+        job.run()
+        runningID.store(outerID, ordering: .releasing)
+        continue
+      }
+      // Nothing to run: sleep without the GIL until a job arrives or the thread is woken.
+      _ = spy_gate_exchange(gate, 0)
+      let state = PyEval_SaveThread()
+      condition.withLock {
+        while guarded.queue.isEmpty && !guarded.wakeRequested {
+          guarded.sleeping = true
+          condition.wait()
+          guarded.sleeping = false
+        }
+        guarded.wakeRequested = false
+      }
+      PyEval_RestoreThread(state)
+    }
+    return true
+  }
+
   /// Records that this thread takes `job`: its id first, so that whoever sees the job running
   /// (``Job/whereabouts``) can interrupt it.
   func willRun(_ job: Job) {

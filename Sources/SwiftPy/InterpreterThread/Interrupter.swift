@@ -23,6 +23,7 @@ final class Interrupter: Sendable {
   func interrupt(job: UInt64, because reason: String, grace: Duration) -> Bool {
     guard job != 0, thread.runningJobID == job else { return false }
     target.store(job, ordering: .releasing)
+    thread.wake()  // a job waiting in Swift (serveNested) gives up
     send(to: job, reason: reason)
     escalate(job, reason: reason, until: ContinuousClock.now + grace, grace: grace)
     return true
