@@ -10,6 +10,8 @@ final class Answer<T: Sendable>: Sendable {
     var cancelled = false
     var job: Job?
     var timer: DeadlineScheduler.Timer?
+    /// Why the caller stopped waiting while the job ran: the answer once the job has stopped.
+    var stopping: (any Error)?
   }
 
   private let state = Mutex(State())
@@ -52,6 +54,14 @@ final class Answer<T: Sendable>: Sendable {
 
   /// True once the caller has its answer.
   var isAnswered: Bool { state.withLock { $0.answered } }
+
+  /// Records why the caller stops waiting for a running job; the job's end answers it.
+  func stopping(because error: any Error) {
+    state.withLock { $0.stopping = $0.stopping ?? error }
+  }
+
+  /// Why the caller stopped waiting, if it did.
+  var stopReason: (any Error)? { state.withLock { $0.stopping } }
 
   /// Answers the caller unless it has been answered already; false if it had been.
   @discardableResult
@@ -100,7 +110,8 @@ enum JobCall {
       try await withCheckedThrowingContinuation { continuation in
         guard answer.install(continuation) else { return }  // cancelled before it was submitted
         let job = Job(
-          kind: kind, { answer.resume(with: Result { try body() }) }, refuse: { answer.resume(with: .failure($0)) })
+          kind: kind, { answer.resume(with: JobCall.outcome(of: body, stopping: answer)) },
+          refuse: { answer.resume(with: .failure(answer.stopReason ?? $0)) })
         submit(job)
         if answer.submitted(job) {  // cancelled between submitting and now
           stop(job, answer: answer, grace: grace, error: nil)
@@ -120,17 +131,40 @@ enum JobCall {
     }
   }
 
-  /// Answers with `error` (or `CancellationError`), then takes the job out of its queue, or
-  /// interrupts it where it runs.
+  /// The job's result — except that an interrupt SwiftPy sent because the caller stopped waiting
+  /// becomes the caller's reason (the timeout, the cancellation): the call did not complete.
+  /// A job that completes before the interrupt lands answers with its result, late: a
+  /// ``SwiftPyError/Code/timeout`` always means the call did not complete.
+  static func outcome<T>(of body: () throws -> T, stopping answer: Answer<T>) -> Result<T, Error> {
+    do {
+      return .success(try body())
+    } catch let error as PythonError where error.type == "KeyboardInterrupt" {
+      return .failure(answer.stopReason ?? error)
+    } catch let error as SwiftPyError where error.code == .timeout || error.code == .cancelled {
+      return .failure(answer.stopReason ?? error)  // long work of SwiftPy's own gave up
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  /// A job still waiting is taken out of its queue and its caller answered at once. A running
+  /// one is interrupted, and its caller answered when it stops — with `error` if the interrupt
+  /// stopped it, with its result if it completed first — or, if it does not stop within the
+  /// grace, when its context is abandoned.
   private static func stop<T>(_ job: Job, answer: Answer<T>, grace: Duration, error: SwiftPyError?) {
-    answer.resume(with: .failure(error ?? CancellationError()))
+    let reason: any Error = error ?? CancellationError()
+    answer.stopping(because: reason)
     switch job.whereabouts {
     case .waiting(let queue):
-      if !queue.remove(job) { stopRunning(job, grace: grace, error: error) }
+      if queue.remove(job) {
+        answer.resume(with: .failure(reason))
+      } else {
+        stopRunning(job, grace: grace, error: error)
+      }
     case .running:
       stopRunning(job, grace: grace, error: error)
     case .finished:
-      break
+      answer.resume(with: .failure(reason))  // refused, or not yet submitted
     }
   }
 

@@ -44,6 +44,8 @@ final class InterpreterThread: @unchecked Sendable {
     var phase = Phase.starting
     var queue = Deque<Job>()
     var running: Job?
+    /// Jobs waiting in Swift (``serveNested(until:)``) under the running one, outermost first.
+    var outer: [Job] = []
     var sleeping = false
     var wakeRequested = false
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
@@ -122,6 +124,13 @@ final class InterpreterThread: @unchecked Sendable {
 
   /// The running job's id, 0 when none.
   var runningJobID: UInt64 { runningID.load(ordering: .acquiring) }
+
+  /// True while job `id` runs here — itself, or waiting in Swift under a nested job.
+  func isRunning(jobID id: UInt64) -> Bool {
+    guard id != 0 else { return false }
+    if runningID.load(ordering: .acquiring) == id { return true }
+    return condition.withLock { guarded.outer.contains { $0.id == id } }
+  }
 
   /// True while the thread takes work.
   var isOpen: Bool { isServingFlag.load(ordering: .acquiring) }
@@ -270,7 +279,7 @@ final class InterpreterThread: @unchecked Sendable {
       condition.withLock { guarded.running }?.refuse(error)
       return
     }
-    let taken = condition.withLock { () -> (running: Job?, queued: [Job], waiters: [CheckedContinuation<Void, Never>])? in
+    let taken = condition.withLock { () -> (running: [Job], queued: [Job], waiters: [CheckedContinuation<Void, Never>])? in
       switch guarded.phase {
       case .starting, .serving, .closing: break
       case .abandoned, .ended: return nil
@@ -282,13 +291,13 @@ final class InterpreterThread: @unchecked Sendable {
       let waiters = guarded.closeWaiters
       guarded.closeWaiters.removeAll()
       condition.broadcast()
-      return (guarded.running, queued, waiters)
+      return (guarded.outer + (guarded.running.map { [$0] } ?? []), queued, waiters)
     }
     guard let taken else { return }
     for handler in condition.withLock({ guarded.abandonedHandlers }) { handler() }
     SwiftPyLog.logger.warning("\(error.message)", metadata: ["context": "\(name)"])
     shared?.leave(self)
-    taken.running?.refuse(error)  // a caller without a timeout is answered too
+    for job in taken.running { job.refuse(error) }  // a caller without a timeout is answered too
     shared?.requeue(taken.queued.filter { $0.kind == .movable })
     for job in taken.queued where job.kind != .movable { job.refuse(error) }
     for waiter in taken.waiters { waiter.resume() }  // nobody waits for a thread that may never return
@@ -461,11 +470,17 @@ final class InterpreterThread: @unchecked Sendable {
   /// become true.
   func serveNested(until isDone: () -> Bool) -> Bool {
     precondition(isCurrent, "serveNested runs on the interpreter's own thread, inside a job")
-    let outer = condition.withLock { guarded.running }
     let outerID = runningID.load(ordering: .acquiring)
+    let outer = condition.withLock { () -> Job? in
+      if let running = guarded.running { guarded.outer.append(running) }
+      return guarded.running
+    }
     defer {
       runningID.store(outerID, ordering: .releasing)
-      condition.withLock { guarded.running = outer }
+      condition.withLock {
+        if outer != nil { guarded.outer.removeLast() }
+        guarded.running = outer
+      }
       _ = spy_gate_exchange(gate, 1)
     }
     while !isDone() {

@@ -21,7 +21,7 @@ final class Interrupter: Sendable {
 
   /// Interrupts `job` if it is running; escalates as described above. False when it is not.
   func interrupt(job: UInt64, because reason: String, grace: Duration) -> Bool {
-    guard job != 0, thread.runningJobID == job else { return false }
+    guard thread.isRunning(jobID: job) else { return false }
     target.store(job, ordering: .releasing)
     thread.wake()  // a job waiting in Swift (serveNested) gives up
     send(to: job, reason: reason)
@@ -31,7 +31,7 @@ final class Interrupter: Sendable {
 
   private func escalate(_ job: UInt64, reason: String, until deadline: ContinuousClock.Instant, grace: Duration) {
     _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self] in
-      guard thread.runningJobID == job else { return }
+      guard thread.isRunning(jobID: job) else { return }
       if ContinuousClock.now < deadline {
         send(to: job, reason: reason)
         escalate(job, reason: reason, until: deadline, grace: grace)
@@ -49,7 +49,7 @@ final class Interrupter: Sendable {
   /// An abandoned thread's stuck job gets an interrupt every second for as long as it runs.
   private func keepInterrupting(_ job: UInt64, reason: String) {
     _ = DeadlineScheduler.shared.schedule(after: .seconds(1)) { [self] in
-      guard thread.runningJobID == job else { return }
+      guard thread.isRunning(jobID: job) else { return }
       send(to: job, reason: reason)
       keepInterrupting(job, reason: reason)
     }
