@@ -48,7 +48,7 @@ struct NothingLostTests {
       defaultPool: .init(size: 2), interruptGrace: .milliseconds(200))
     try await withRuntime(configuration) { (py) async throws in
       // Replacements now take a second to start: long enough to look at the stats meanwhile.
-      py.preload.setCode("import time\ntime.sleep(1)")
+      try py.preload.setCode("import time\ntime.sleep(1)")
       await #expect(throws: SwiftPyError.self) {
         try await py.withContext { lease in
           try await lease.exec("import time\ntime.sleep(3)", timeout: .milliseconds(100))
@@ -184,7 +184,9 @@ struct NothingLostTests {
     try await withRuntime(.init(defaultPool: .init(size: 1))) { (py) async throws in
       try await py.startPool("busy", size: 1, mode: .worker)
       py.route(module: "busy_loop", to: "busy")
-      let running = Task { try await py.withContext(pool: "busy") { lease in try await lease.exec("while True: pass") } }
+      let running = Task {
+        try await py.withContext(pool: "busy") { lease in try await lease.exec("while True: pass") }
+      }
       try await Task.sleep(for: .milliseconds(200))
       try await py.stopPool("busy", deadline: .milliseconds(300))
       let result = await running.result
@@ -258,7 +260,8 @@ extension PythonValue {
   /// A Python string literal for a Swift string (tests splice paths into code).
   fileprivate var pythonLiteral: String {
     guard case .string(let text) = self else { return "None" }
-    return "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    return "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+      + "'"
   }
 }
 

@@ -12,10 +12,10 @@ struct PreloadTests {
     try await withRuntime(Self.config) { (py) async throws in
       #expect(!py.preload.hasPreload)
       #expect(py.preload.code == nil)
-      py.preload.setCode("X = 1")
+      try py.preload.setCode("X = 1")
       #expect(py.preload.hasPreload)
       #expect(py.preload.code == "X = 1")
-      py.preload.clear()
+      try py.preload.clear()
       #expect(!py.preload.hasPreload)
       #expect(py.preload.code == nil)
     }
@@ -23,7 +23,7 @@ struct PreloadTests {
 
   @Test func basicUsage() async throws {
     try await withRuntime(Self.config) { (py) async throws in
-      py.preload.setCode(
+      try py.preload.setCode(
         """
         import json
         import os
@@ -52,7 +52,7 @@ struct PreloadTests {
 
   @Test func processIsolation() async throws {
     try await withRuntime(Self.config) { (py) async throws in
-      py.preload.setCode("COUNTER = 0")
+      try py.preload.setCode("COUNTER = 0")
       let ctx1 = try await py.newContext(mode: .worker)
       let ctx2 = try await py.newContext(mode: .worker)
       try await ctx1.exec("COUNTER = 100")
@@ -74,10 +74,10 @@ struct PreloadTests {
 
   @Test func clearingPreloadAffectsOnlyNewContexts() async throws {
     try await withRuntime(Self.config) { (py) async throws in
-      py.preload.setCode("PRELOADED = 42")
+      try py.preload.setCode("PRELOADED = 42")
       let ctx1 = try await py.newContext(mode: .worker)
       #expect(try await ctx1.eval("PRELOADED") == 42)
-      py.preload.clear()
+      try py.preload.clear()
       #expect(try await ctx1.eval("PRELOADED") == 42)  // existing context still has it
       let ctx2 = try await py.newContext(mode: .worker)
       let error = await expectPythonError { _ = try await ctx2.eval("PRELOADED") }
@@ -90,7 +90,7 @@ struct PreloadTests {
 
   @Test func preloadErrorFailsCreationWithTraceback() async throws {
     try await withRuntime(Self.config) { (py) async throws in
-      py.preload.setCode("import json\nraise RuntimeError('preload exploded')")
+      try py.preload.setCode("import json\nraise RuntimeError('preload exploded')")
       let error = await expectPythonError { _ = try await py.newContext(mode: .worker) }
       #expect(error?.type == "RuntimeError")
       #expect(error?.message == "preload exploded")
@@ -102,7 +102,7 @@ struct PreloadTests {
       let session = await expectPythonError { _ = try await py.bind() }
       #expect(session?.type == "RuntimeError")
       #expect(try py.stats().checkedOut == 0)
-      py.preload.clear()
+      try py.preload.clear()
       #expect(try await py.eval("'recovered'") == "recovered")
     }
   }
@@ -131,14 +131,14 @@ struct PreloadTests {
       let standalone = try await py.newContext(mode: .subinterp)
       let missing = await expectPythonError { _ = try await py.call("swiftpy_latemod", "answer") }
       #expect(missing?.type == "ModuleNotFoundError")
-      py.paths.add(directory.path)
+      try py.paths.add(directory.path)
       // Every running context of the pool (each with its own sys.path when ownGIL) sees it.
       for index in 0..<py.numContexts() {
         #expect(try await py.context(index: index).call("swiftpy_latemod", "answer") == 42)
       }
       #expect(try await standalone.call("swiftpy_latemod", "answer") == 42)
       #expect(try await py.call("swiftpy_latemod", "answer") == 42)
-      py.paths.remove(directory.path)
+      try py.paths.remove(directory.path)
       #expect(py.paths.all.isEmpty)
       #expect(
         try await standalone.eval("__import__('sys').path.count(p)", locals: ["p": .string(directory.path)])
@@ -158,7 +158,7 @@ struct PreloadTests {
       #expect(bad?.type == "ModuleNotFoundError")
       #expect(py.imports.all == ["textwrap"])
       await #expect(throws: SwiftPyError.self) { try await py.imports.add("os; import sys") }
-      py.imports.remove("textwrap")
+      try py.imports.remove("textwrap")
       #expect(py.imports.all.isEmpty)
       // Sessions made afterwards on the running contexts no longer have it either.
       for index in 0..<py.numContexts() {

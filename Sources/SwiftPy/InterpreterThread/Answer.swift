@@ -66,7 +66,8 @@ final class Answer<T: Sendable>: Sendable {
   /// Answers the caller unless it has been answered already; false if it had been.
   @discardableResult
   func resume(with result: Result<T, Error>) -> Bool {
-    let (continuation, timer) = state.withLock { state -> (CheckedContinuation<T, Error>?, DeadlineScheduler.Timer?) in
+    let (continuation, timer) = state.withLock {
+      state -> (CheckedContinuation<T, Error>?, DeadlineScheduler.Timer?) in
       guard !state.answered else { return (nil, nil) }
       state.answered = true
       defer {
@@ -121,7 +122,8 @@ enum JobCall {
           answer.startTimer(after: timeout) {
             stop(
               job, answer: answer, grace: grace,
-              error: SwiftPyError(.timeout, "\(description) did not finish within \(timeout) and was interrupted"))
+              error: SwiftPyError(
+                .timeout, "\(description) did not finish within \(timeout) and was interrupted"))
           }
         }
       }

@@ -262,7 +262,8 @@ final class InterpreterThread: @unchecked Sendable {
           role: "guest", interpreter: interpreter.value, owner: self,
           { continuation.resume(with: Result { try body() }) })
       else {
-        continuation.resume(throwing: refusal ?? SwiftPyError(.closed, "the interpreter of '\(name)' has ended"))
+        continuation.resume(
+          throwing: refusal ?? SwiftPyError(.closed, "the interpreter of '\(name)' has ended"))
         return
       }
     }
@@ -279,7 +280,8 @@ final class InterpreterThread: @unchecked Sendable {
       condition.withLock { guarded.running }?.refuse(error)
       return
     }
-    let taken = condition.withLock { () -> (running: [Job], queued: [Job], waiters: [CheckedContinuation<Void, Never>])? in
+    let taken = condition.withLock {
+      () -> (running: [Job], queued: [Job], waiters: [CheckedContinuation<Void, Never>])? in
       switch guarded.phase {
       case .starting, .serving, .closing: break
       case .abandoned, .ended: return nil
@@ -335,7 +337,8 @@ final class InterpreterThread: @unchecked Sendable {
         interrupt(because: "the context is closing", answering: refusal, grace: grace)
         // Whatever still holds the thread after the grace (a stuck call, finalization that
         // loops) does not hold up the close.
-        _ = DeadlineScheduler.shared.schedule(after: grace + .milliseconds(100)) { [self] in abandon(refusal) }
+        _ = DeadlineScheduler.shared.schedule(after: grace + .milliseconds(100)) { [self] in abandon(refusal)
+        }
       }
     }
   }

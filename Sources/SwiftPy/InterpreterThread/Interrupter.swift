@@ -29,7 +29,9 @@ final class Interrupter: Sendable {
     return true
   }
 
-  private func escalate(_ job: UInt64, reason: String, until deadline: ContinuousClock.Instant, grace: Duration) {
+  private func escalate(
+    _ job: UInt64, reason: String, until deadline: ContinuousClock.Instant, grace: Duration
+  ) {
     _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self] in
       guard thread.isRunning(jobID: job) else { return }
       if ContinuousClock.now < deadline {

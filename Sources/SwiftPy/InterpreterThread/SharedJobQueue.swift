@@ -136,8 +136,11 @@ final class SharedJobQueue: JobQueue {
   /// Queued calls that are callers' requests (statistics).
   var queuedRequests: Int { state.withLock { $0.jobs.count { $0.isRequest } } }
 
-  private func takeIdle(_ state: inout State, preferring preferred: InterpreterThread?) -> InterpreterThread? {
-    if let preferred, let index = state.idle.firstIndex(where: { $0 === preferred }), state.mayServe(preferred) {
+  private func takeIdle(_ state: inout State, preferring preferred: InterpreterThread?) -> InterpreterThread?
+  {
+    if let preferred, let index = state.idle.firstIndex(where: { $0 === preferred }),
+      state.mayServe(preferred)
+    {
       return state.idle.remove(at: index)
     }
     guard let index = state.idle.firstIndex(where: { state.mayServe($0) }) else { return nil }

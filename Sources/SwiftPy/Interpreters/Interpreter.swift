@@ -12,8 +12,10 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
   public let whence: String
   let context: PythonContext
   let isMain: Bool
+  private let lifecycle: RuntimeLifecycle
 
-  init(context: PythonContext, whence: String, isMain: Bool) {
+  init(context: PythonContext, whence: String, isMain: Bool, lifecycle: RuntimeLifecycle) {
+    self.lifecycle = lifecycle
     self.context = context
     self.id = context.interpreterID
     self.whence = whence
@@ -54,8 +56,9 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
     kwargs: OrderedDictionary<String, PythonValue> = [:]
   ) -> Task<PythonValue, Error> {
     let context = context
-    return Task {
-      try await Interpreter.translate(id: id) {
+    return Task { [lifecycle] in
+      try lifecycle.check()
+      return try await Interpreter.translate(id: id) {
         try await context.runOnNewThread { globals in
           try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
         }
@@ -79,8 +82,11 @@ public final class Interpreter: Sendable, Identifiable, CustomStringConvertible 
     await context.close(deadline: deadline)
   }
 
+  /// Runs `body` unless the runtime has shut down (the main interpreter outlives it, but this
+  /// runtime's handle on it does not), with its errors as CPython's interpreter errors.
   private func translate<T>(_ body: () async throws -> T) async throws(SwiftPyError) -> T {
-    try await Interpreter.translate(id: id, body)
+    try lifecycle.check()
+    return try await Interpreter.translate(id: id, body)
   }
 
   static func translate<T>(id: Int64, _ body: () async throws -> T) async throws(SwiftPyError) -> T {

@@ -9,12 +9,15 @@ public final class Interpreters: Sendable {
   private let blueprint: ContextBlueprint
   private let policy: CallPolicy
   private let runtime: Int
+  private let lifecycle: RuntimeLifecycle
   private let created = Mutex<[Interpreter]>([])
   private static let serials = Atomic<Int>(0)
 
   private init(
-    process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, policy: CallPolicy, main: Interpreter
+    process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, policy: CallPolicy,
+    lifecycle: RuntimeLifecycle, main: Interpreter
   ) {
+    self.lifecycle = lifecycle
     self.installation = process.installation
     self.blueprint = blueprint
     self.policy = policy
@@ -24,18 +27,20 @@ public final class Interpreters: Sendable {
 
   /// `blueprint` prepares created interpreters: like CPython's, they get no preload or
   /// imports, only the installation's paths.
-  static func start(process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, policy: CallPolicy)
-    async throws -> Interpreters
-  {
+  static func start(
+    process: PythonProcess, runtime: Int, blueprint: ContextBlueprint, policy: CallPolicy,
+    lifecycle: RuntimeLifecycle
+  ) async throws -> Interpreters {
     let main = try await PythonContext.main(process.main, policy: policy)
     return Interpreters(
-      process: process, runtime: runtime, blueprint: blueprint, policy: policy,
-      main: Interpreter(context: main, whence: "runtime init", isMain: true))
+      process: process, runtime: runtime, blueprint: blueprint, policy: policy, lifecycle: lifecycle,
+      main: Interpreter(context: main, whence: "runtime init", isMain: true, lifecycle: lifecycle))
   }
 
   /// Creates a new idle interpreter on its own pinned thread. Isolated (own GIL) by default, as
   /// in CPython; `isolated: false` makes a legacy sub-interpreter sharing the main GIL.
   public func create(isolated: Bool = true) async throws(SwiftPyError) -> Interpreter {
+    try lifecycle.check()
     let serial = Interpreters.serials.wrappingAdd(1, ordering: .relaxed).newValue
     let context: PythonContext
     do {
@@ -45,8 +50,19 @@ public final class Interpreters: Sendable {
     } catch {
       throw SwiftPyError(.interpreterFailed, "cannot create an interpreter: \(error)", underlying: error)
     }
-    let interpreter = Interpreter(context: context, whence: "SwiftPy interpreters.create()", isMain: false)
-    created.withLock { $0.append(interpreter) }
+    let interpreter = Interpreter(
+      context: context, whence: "SwiftPy interpreters.create()", isMain: false, lifecycle: lifecycle)
+    // Registered under the lock after checking for a shutdown that began meanwhile (shutdown
+    // sets its flag before it takes the list), so no interpreter escapes it.
+    let registered = created.withLock { list in
+      guard !lifecycle.isShutDown.load(ordering: .acquiring) else { return false }
+      list.append(interpreter)
+      return true
+    }
+    guard registered else {
+      await context.close(deadline: nil, refusal: nil)
+      throw SwiftPyError(.shuttingDown, "the runtime has been shut down")
+    }
     return interpreter
   }
 
@@ -72,7 +88,9 @@ public final class Interpreters: Sendable {
     }
     await withTaskGroup(of: Void.self) { group in
       let refusal = SwiftPyError(.shuttingDown, "the runtime is shutting down")
-      for interpreter in all { group.addTask { await interpreter.context.close(deadline: deadline, refusal: refusal) } }
+      for interpreter in all {
+        group.addTask { await interpreter.context.close(deadline: deadline, refusal: refusal) }
+      }
     }
   }
 }

@@ -206,7 +206,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
           if let wanted, !state.slots.indices.contains(wanted) {
             return .failed(
               SwiftPyError(
-                .invalidArgument, "pool '\(name)' has contexts 0..<\(state.slots.count); there is no context \(wanted)"))
+                .invalidArgument,
+                "pool '\(name)' has contexts 0..<\(state.slots.count); there is no context \(wanted)"))
           }
           replaceDead(&state)
           if state.waiters.isEmpty, let taken = takeFree(&state, affinity: affinity, index: wanted) {
@@ -224,9 +225,11 @@ public final class PythonPool: Sendable, CustomStringConvertible {
         case .waiting:
           guard let wait, wait > .zero else { return }
           _ = DeadlineScheduler.shared.schedule(after: wait) { [self] in
-            giveUp(waiter: id, SwiftPyError(
-              .noContextsAvailable,
-              "no contexts available: every context of pool '\(name)' stayed leased for \(wait)"))
+            giveUp(
+              waiter: id,
+              SwiftPyError(
+                .noContextsAvailable,
+                "no contexts available: every context of pool '\(name)' stayed leased for \(wait)"))
           }
         }
       }
@@ -270,7 +273,9 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   }
 
   /// Marks a free, live slot leased (index `index` if given, else from `affinity` on).
-  private func takeFree(_ state: inout State, affinity: Int, index wanted: Int?) -> (index: Int, context: PythonContext)? {
+  private func takeFree(_ state: inout State, affinity: Int, index wanted: Int?) -> (
+    index: Int, context: PythonContext
+  )? {
     let count = state.slots.count
     for step in 0..<(wanted == nil ? count : 1) {
       let index = wanted ?? (affinity + step) % count
@@ -324,7 +329,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   private func check(_ index: Int, in state: State) throws {
     guard state.slots.indices.contains(index) else {
       throw SwiftPyError(
-        .invalidArgument, "pool '\(name)' has contexts 0..<\(state.slots.count); there is no context \(index)")
+        .invalidArgument, "pool '\(name)' has contexts 0..<\(state.slots.count); there is no context \(index)"
+      )
     }
   }
 
@@ -349,13 +355,15 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       var failure: (any Error)?
       do {
         fresh = try await PythonContext.start(
-          mode: mode, installation: installation, blueprint: blueprint(), name: name, policy: policy, shared: queue)
+          mode: mode, installation: installation, blueprint: blueprint(), name: name, policy: policy,
+          shared: queue)
       } catch {
         failure = error
         SwiftPyLog.logger.error(
           "a replacement for context '\(dead.name)' of pool '\(self.name)' failed to start: \(error)")
       }
-      let (stray, served) = self.state.withLock { state -> (PythonContext?, [(Waiter, (index: Int, context: PythonContext))]) in
+      let (stray, served) = self.state.withLock {
+        state -> (PythonContext?, [(Waiter, (index: Int, context: PythonContext))]) in
         state.slots[index].replacement = nil
         state.slots[index].failure = failure
         guard let fresh, state.stopped == nil else { return (fresh, []) }

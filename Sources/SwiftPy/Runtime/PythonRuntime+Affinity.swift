@@ -29,7 +29,9 @@ extension PythonRuntime {
   /// `wait` nil: as long as it takes (cancellable; answered at shutdown).
   private func takeLease(pool: String, index: Int?, waitingUpTo wait: Duration?) async throws -> PythonLease {
     try checkRunning()
-    if let wait, wait < .zero { throw SwiftPyError(.invalidArgument, "a wait must not be negative, not \(wait)") }
+    if let wait, wait < .zero {
+      throw SwiftPyError(.invalidArgument, "a wait must not be negative, not \(wait)")
+    }
     let pool = try self.pool(named: pool)
     let (index, context) = try await pool.lease(
       affinity: PythonRuntime.callerThreadSlot, index: index, waitingUpTo: wait)
@@ -69,7 +71,8 @@ extension PythonRuntime {
   /// inside use it, so state persists between them (erlang_python's `with_context(fun() -> ... end)`).
   /// Waits for a context as the other `withContext` does.
   public func withContext<T>(
-    pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration? = nil, _ body: () async throws -> T
+    pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration? = nil,
+    _ body: () async throws -> T
   ) async throws -> T {
     let lease = try await takeLease(pool: pool, index: index, waitingUpTo: wait ?? policy.defaultTimeout)
     do {

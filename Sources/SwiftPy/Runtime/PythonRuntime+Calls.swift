@@ -62,7 +62,8 @@ extension PythonRuntime {
     if let lease = boundLease, lease.pool == pool {
       return try await lease.call(module, function, args: args, kwargs: kwargs, timeout: timeout)
     }
-    return try await oneShot(pool: pool, timeout: timeout, describing: "call \(module).\(function)") { globals in
+    return try await oneShot(pool: pool, timeout: timeout, describing: "call \(module).\(function)") {
+      globals in
       try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
     }
   }
@@ -102,7 +103,8 @@ extension PythonRuntime {
   ) async throws -> T {
     try checkRunning()
     return try await self.pool(named: pool).oneShot(
-      affinity: PythonRuntime.callerThreadSlot, preload: preload.snapshot, timeout: timeout, describing: what(),
+      affinity: PythonRuntime.callerThreadSlot, preload: preload.snapshot, timeout: timeout,
+      describing: what(),
       body)
   }
 }

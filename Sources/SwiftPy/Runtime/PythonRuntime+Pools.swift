@@ -17,7 +17,7 @@ extension PythonRuntime {
       blueprint: { [self] in blueprint })
     // Registered under the lock, after checking for a shutdown that began meanwhile.
     let refusal: Error? = directory.pools.withLock { pools in
-      if isShutDown.load(ordering: .acquiring) {
+      if lifecycle.isShutDown.load(ordering: .acquiring) {
         return SwiftPyError(.shuttingDown, "the runtime has been shut down")
       }
       if pools[name] != nil { return SwiftPyError.poolExists(name) }

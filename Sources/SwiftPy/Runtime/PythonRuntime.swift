@@ -90,7 +90,9 @@ public final class PythonRuntime: Sendable {
   let serial: Int
   let directory: Directory
   let routing = Mutex(RoutingTable())
-  let isShutDown = Atomic<Bool>(false)
+  let lifecycle: RuntimeLifecycle
+  /// The shutdown in progress or done: every `shutdown()` caller awaits the same one.
+  private let shutdownTask = Mutex<Task<Void, Never>?>(nil)
   private static let serials = Atomic<Int>(0)
 
   /// The runtime's pools and standalone contexts.
@@ -107,10 +109,11 @@ public final class PythonRuntime: Sendable {
 
   private init(
     discovery: DiscoveryReport, process: PythonProcess, policy: CallPolicy, output: PythonOutputPolicy,
-    serial: Int, directory: Directory,
+    serial: Int, directory: Directory, lifecycle: RuntimeLifecycle,
     preload: PythonPreload, paths: PythonPaths, imports: PythonImports, defaultPool: PythonPool,
     interpreters: Interpreters
   ) {
+    self.lifecycle = lifecycle
     self.discovery = discovery
     self.installation = discovery.installation
     self.process = process
@@ -133,9 +136,10 @@ public final class PythonRuntime: Sendable {
     let process = try await PythonProcess.start(installation)
     let serial = serials.wrappingAdd(1, ordering: .relaxed).newValue
     let directory = Directory()
-    let preload = PythonPreload(code: configuration.preload)
-    let paths = PythonPaths(configuration.paths) { directory.allContexts }
-    let imports = PythonImports(configuration.imports) { directory.allContexts }
+    let lifecycle = RuntimeLifecycle()
+    let preload = PythonPreload(code: configuration.preload, lifecycle: lifecycle)
+    let paths = PythonPaths(configuration.paths, lifecycle: lifecycle) { directory.allContexts }
+    let imports = PythonImports(configuration.imports, lifecycle: lifecycle) { directory.allContexts }
     let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output)
     let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
@@ -150,14 +154,14 @@ public final class PythonRuntime: Sendable {
       interpreters = try await Interpreters.start(
         process: process, runtime: serial,
         blueprint: ContextBlueprint(installation, output: configuration.output),
-        policy: policy)
+        policy: policy, lifecycle: lifecycle)
     } catch {
       await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime failed to start"))
       throw error
     }
     return PythonRuntime(
       discovery: discovery, process: process, policy: policy, output: configuration.output, serial: serial,
-      directory: directory,
+      directory: directory, lifecycle: lifecycle,
       preload: preload,
       paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
   }
@@ -204,7 +208,7 @@ public final class PythonRuntime: Sendable {
     // Registered under the lock, after checking for a shutdown that may have begun meanwhile:
     // shutdown sets its flag before it takes the list, so no context escapes it.
     let registered = directory.standalone.withLock { contexts in
-      guard !isShutDown.load(ordering: .acquiring) else { return false }
+      guard !lifecycle.isShutDown.load(ordering: .acquiring) else { return false }
       contexts.removeAll { !$0.isOpen }
       contexts.append(context)
       return true
@@ -224,7 +228,17 @@ public final class PythonRuntime: Sendable {
   /// A call stuck in a blocking C function is abandoned after the interrupt grace: its thread
   /// ends its interpreter when the call returns. Other runtimes in the process are unaffected.
   public func shutdown(deadline: Duration = .seconds(10)) async {
-    guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    let task = shutdownTask.withLock { task -> Task<Void, Never> in
+      if let task { return task }  // a second caller waits for the first one's shutdown
+      lifecycle.isShutDown.store(true, ordering: .releasing)
+      let started = Task { await self.stopEverything(deadline: deadline) }
+      task = started
+      return started
+    }
+    await task.value
+  }
+
+  private func stopEverything(deadline: Duration) async {
     let pools = directory.pools.withLock { pools in
       defer { pools.removeAll() }
       return Array(pools.values)
@@ -237,7 +251,9 @@ public final class PythonRuntime: Sendable {
     await withTaskGroup(of: Void.self) { group in
       for pool in pools { group.addTask { await pool.stop(deadline: deadline, refusal: refusal) } }
       group.addTask { await self.interpreters.closeAll(deadline: deadline) }
-      for context in standalone { group.addTask { await context.close(deadline: deadline, refusal: refusal) } }
+      for context in standalone {
+        group.addTask { await context.close(deadline: deadline, refusal: refusal) }
+      }
     }
   }
 
@@ -246,9 +262,7 @@ public final class PythonRuntime: Sendable {
   public func interrupt(_ context: PythonContext) -> Bool { context.interrupt() }
 
   func checkRunning() throws {
-    guard !isShutDown.load(ordering: .acquiring) else {
-      throw SwiftPyError(.shuttingDown, "the runtime has been shut down")
-    }
+    try lifecycle.check()
   }
 
   /// A small number fixed for the calling OS thread: the affinity key.

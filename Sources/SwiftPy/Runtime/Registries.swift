@@ -9,21 +9,25 @@ import Synchronization
 /// that ``PythonError`` (erlang_python ignores such errors; SwiftPy does not hide them).
 public final class PythonPreload: Sendable {
   private let state = Mutex(PreloadSnapshot.none)
+  private let lifecycle: RuntimeLifecycle
 
-  init(code: String?) {
+  init(code: String?, lifecycle: RuntimeLifecycle) {
+    self.lifecycle = lifecycle
     if let code { state.withLock { $0 = PreloadSnapshot(version: 1, code: code) } }
   }
 
-  /// Sets the preload code.
-  public func setCode(_ code: String) {
+  /// Sets the preload code. Throws ``SwiftPyError/Code/shuttingDown`` after shutdown.
+  public func setCode(_ code: String) throws {
+    try lifecycle.check()
     state.withLock { $0 = PreloadSnapshot(version: $0.version + 1, code: code) }
   }
 
   /// The current preload code, or nil.
   public var code: String? { state.withLock { $0.code } }
 
-  /// Removes the preload code.
-  public func clear() {
+  /// Removes the preload code. Throws ``SwiftPyError/Code/shuttingDown`` after shutdown.
+  public func clear() throws {
+    try lifecycle.check()
     state.withLock { $0 = PreloadSnapshot(version: $0.version + 1, code: nil) }
   }
 
@@ -37,15 +41,19 @@ public final class PythonPreload: Sendable {
 /// before any later call — those running now. Reach it as ``PythonRuntime/paths``.
 public final class PythonPaths: Sendable {
   private let entries: Mutex<[String]>
+  private let lifecycle: RuntimeLifecycle
   private let contexts: @Sendable () -> [PythonContext]
 
-  init(_ paths: [String], contexts: @escaping @Sendable () -> [PythonContext]) {
+  init(_ paths: [String], lifecycle: RuntimeLifecycle, contexts: @escaping @Sendable () -> [PythonContext]) {
     self.entries = Mutex(paths)
+    self.lifecycle = lifecycle
     self.contexts = contexts
   }
 
-  /// Adds `path` to `sys.path` everywhere.
-  public func add(_ path: String) {
+  /// Adds `path` to `sys.path` everywhere. Throws ``SwiftPyError/Code/shuttingDown`` after
+  /// shutdown.
+  public func add(_ path: String) throws {
+    try lifecycle.check()
     let added = entries.withLock { entries in
       guard !entries.contains(path) else { return false }
       entries.append(path)
@@ -54,8 +62,10 @@ public final class PythonPaths: Sendable {
     if added { for context in contexts() { context.updatePath(path, add: true) } }
   }
 
-  /// Removes `path` from the registry and from `sys.path` everywhere.
-  public func remove(_ path: String) {
+  /// Removes `path` from the registry and from `sys.path` everywhere. Throws
+  /// ``SwiftPyError/Code/shuttingDown`` after shutdown.
+  public func remove(_ path: String) throws {
+    try lifecycle.check()
     entries.withLock { $0.removeAll { $0 == path } }
     for context in contexts() { context.updatePath(path, add: false) }
   }
@@ -68,10 +78,13 @@ public final class PythonPaths: Sendable {
 /// `py.eval("json.dumps(x)")` works without an import. Reach it as ``PythonRuntime/imports``.
 public final class PythonImports: Sendable {
   private let entries: Mutex<[String]>
+  private let lifecycle: RuntimeLifecycle
   private let contexts: @Sendable () -> [PythonContext]
 
-  init(_ modules: [String], contexts: @escaping @Sendable () -> [PythonContext]) {
+  init(_ modules: [String], lifecycle: RuntimeLifecycle, contexts: @escaping @Sendable () -> [PythonContext])
+  {
     self.entries = Mutex(modules)
+    self.lifecycle = lifecycle
     self.contexts = contexts
   }
 
@@ -79,6 +92,7 @@ public final class PythonImports: Sendable {
   /// If a running context cannot import it, the module is not registered and the
   /// PythonError is thrown (an extension that refuses sub-interpreters says so).
   public func add(_ module: String) async throws {
+    try lifecycle.check()
     try PythonImports.check(module)
     guard entries.withLock({ !$0.contains(module) }) else { return }
     do {
@@ -95,8 +109,10 @@ public final class PythonImports: Sendable {
     entries.withLock { if !$0.contains(module) { $0.append(module) } }
   }
 
-  /// Stops importing `module` in contexts and sessions created from now on.
-  public func remove(_ module: String) {
+  /// Stops importing `module` in contexts and sessions created from now on. Throws
+  /// ``SwiftPyError/Code/shuttingDown`` after shutdown.
+  public func remove(_ module: String) throws {
+    try lifecycle.check()
     entries.withLock { $0.removeAll { $0 == module } }
     for context in contexts() { context.removeImport(module) }
   }
