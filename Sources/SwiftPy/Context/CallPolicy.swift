@@ -5,6 +5,8 @@ struct CallPolicy: Sendable {
   /// After an interrupt (timeout, cancellation, shutdown), how long the call gets to return
   /// before its context is taken out of service — a blocking C call cannot be interrupted.
   var grace: Duration
+  /// How long a new context (or a replacement) may take to start before it is given up.
+  var startLimit: Duration = .seconds(30)
 
   static let standard = CallPolicy(defaultTimeout: nil, grace: .seconds(2))
 }

@@ -109,7 +109,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       state.value = State()
       PythonContext.resignCurrent()
     }
-    try await thread.start { [unowned context] in
+    try await thread.start(within: policy.startLimit, grace: policy.grace) { [unowned context] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
         let base = try ContextSetup.makeBaseGlobals(
@@ -362,7 +362,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// Drops a session's namespace on the context's thread; if the context is gone, its close
   /// dropped it already.
   func closeSession(_ session: Session) {
-    thread.submitHousekeeping { [state] in
+    thread.submitHousekeeping(within: policy.grace * 5) { [state] in
       state.value.sessions[ObjectIdentifier(session)] = nil
       session.drop()
     }
@@ -387,7 +387,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// The base globals already hold it, so they are dropped and rebuilt (from the remaining
   /// imports and the preload) when the next session needs them.
   func removeImport(_ module: String) {
-    thread.submitHousekeeping { [state] in
+    thread.submitHousekeeping(within: policy.grace * 5) { [state] in
       state.value.imports.removeAll { $0 == module }
       state.value.base.map(Py_DecRef)
       state.value.base = nil
@@ -396,7 +396,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
 
   /// Adds or removes a `sys.path` entry; queued, so every later call on the context sees it.
   func updatePath(_ path: String, add: Bool) {
-    thread.submitHousekeeping { _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path) }
+    thread.submitHousekeeping(within: policy.grace * 5) {
+      _ = try? add ? ContextSetup.addPath(path) : ContextSetup.removePath(path)
+    }
   }
 
   /// A new reference to a copy of the base globals made with `preload`; on thread.

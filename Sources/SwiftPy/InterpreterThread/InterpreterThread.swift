@@ -53,6 +53,8 @@ final class InterpreterThread: @unchecked Sendable {
     var cleanup: (@Sendable () -> Void)?
     /// Told when the thread is abandoned (its pool replaces it).
     var abandonedHandlers: [@Sendable () -> Void] = []
+    /// The caller of ``start(within:grace:setup:)``, until answered.
+    var starter: CheckedContinuation<Void, Error>?
   }
 
   let kind: InterpreterKind
@@ -77,6 +79,7 @@ final class InterpreterThread: @unchecked Sendable {
   private let runningID = Atomic<UInt64>(0)
   private let isServingFlag = Atomic<Bool>(false)
   private let isAbandonedFlag = Atomic<Bool>(false)
+  private let hasEndedFlag = Atomic<Bool>(false)
   private let guests: GuestThreads
   private lazy var interrupter = Interrupter(thread: self)
   /// Open while a job runs: interrupts land only then (see `SPyInterruptGate`).
@@ -88,6 +91,9 @@ final class InterpreterThread: @unchecked Sendable {
 
   static let stackSize = 16 << 20  // deep Python recursion needs C stack
   private static let polls = 200
+  /// The pseudo job id of starting the interpreter (setup runs Python code a start limit may
+  /// interrupt).
+  private static let startingJob = UInt64.max - 1
   /// The pseudo job id of ending the interpreter (cleanup and finalization run Python code
   /// that a close deadline may interrupt).
   private static let endingJob = UInt64.max
@@ -102,14 +108,40 @@ final class InterpreterThread: @unchecked Sendable {
   deinit { gate.deallocate() }
 
   /// Starts the thread, creates its interpreter there and runs `setup` on it (attached).
-  /// If either fails, the interpreter is ended on its thread and the error is thrown here.
-  func start(setup: @escaping @Sendable () throws -> Void = {}) async throws {
+  /// If either fails, the interpreter is ended on its thread and the error is thrown here. With
+  /// `limit`, a start that takes longer (a `.pth` file that sleeps, an audit hook that loops) is
+  /// interrupted, and after `grace` given up: the caller gets ``SwiftPyError/Code/timeout`` and
+  /// the thread is abandoned, ending its interpreter whenever the start finishes.
+  func start(
+    within limit: Duration? = nil, grace: Duration = .seconds(2),
+    setup: @escaping @Sendable () throws -> Void = {}
+  ) async throws {
     try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, Error>) in
-      let os = Thread { [self] in main(setup: setup, ready: ready) }
+      condition.withLock { guarded.starter = ready }
+      let os = Thread { [self] in main(setup: setup) }
       os.name = name
       os.stackSize = InterpreterThread.stackSize
       os.start()
+      guard let limit else { return }
+      _ = DeadlineScheduler.shared.schedule(after: limit) { [self] in
+        guard condition.withLock({ guarded.starter != nil }) else { return }
+        _ = interrupter.interrupt(
+          job: InterpreterThread.startingJob, because: "it did not start within \(limit)", grace: grace)
+        _ = DeadlineScheduler.shared.schedule(after: grace) { [self] in
+          abandon(
+            SwiftPyError(
+              .timeout, "'\(name)' did not start within \(limit) (and \(grace) more after an interrupt)"))
+        }
+      }
     }
+  }
+
+  /// Answers the caller of ``start(within:grace:setup:)`` once.
+  private func answerStart(_ result: Result<Void, Error>) {
+    condition.withLock { () -> CheckedContinuation<Void, Error>? in
+      defer { guarded.starter = nil }
+      return guarded.starter
+    }?.resume(with: result)
   }
 
   /// The interpreter thread the caller is running on, if any.
@@ -137,6 +169,9 @@ final class InterpreterThread: @unchecked Sendable {
 
   /// True once the thread was taken out of service after a stuck call.
   var isAbandoned: Bool { isAbandonedFlag.load(ordering: .acquiring) }
+
+  /// True once the thread has finished (its interpreter ended, or never started).
+  var hasEnded: Bool { hasEndedFlag.load(ordering: .acquiring) }
 
   /// Callers' requests in the own queue, not yet started.
   var queuedRequests: Int { pendingRequests.load(ordering: .relaxed) }
@@ -167,9 +202,25 @@ final class InterpreterThread: @unchecked Sendable {
     if let refusal { job.refuse(refusal) }
   }
 
-  /// Queues housekeeping `work`; nothing happens if the thread no longer takes work.
-  func submitHousekeeping(_ work: @escaping @Sendable () -> Void) {
-    submit(Job(kind: .housekeeping, work, refuse: { _ in }))
+  /// Queues housekeeping `work`; nothing happens if the thread no longer takes work. Work that
+  /// runs longer than `limit` (Python reached from it loops: a `sys.path` whose `__contains__`
+  /// never returns) is interrupted, and the context abandoned if it does not stop: SwiftPy's own
+  /// jobs cannot wedge a context either.
+  func submitHousekeeping(within limit: Duration = .seconds(10), _ work: @escaping @Sendable () -> Void) {
+    let watchdog = Mutex<DeadlineScheduler.Timer?>(nil)
+    let job = Job(
+      kind: .housekeeping,
+      {
+        work()
+        watchdog.withLock { $0 }?.cancel()
+      }, refuse: { _ in watchdog.withLock { $0 }?.cancel() })
+    submit(job)
+    let timer = DeadlineScheduler.shared.schedule(after: limit) { [self] in
+      _ = interrupter.interrupt(
+        job: job.id, because: "SwiftPy's own work did not finish within \(limit)", grace: .seconds(2))
+    }
+    watchdog.withLock { $0 = timer }
+    if case .finished = job.whereabouts { timer.cancel() }
   }
 
   /// Runs `body` on this thread with the interpreter attached and returns its result, within
@@ -296,6 +347,7 @@ final class InterpreterThread: @unchecked Sendable {
       return (guarded.outer + (guarded.running.map { [$0] } ?? []), queued, waiters)
     }
     guard let taken else { return }
+    answerStart(.failure(error))  // a start given up
     for handler in condition.withLock({ guarded.abandonedHandlers }) { handler() }
     SwiftPyLog.logger.warning("\(error.message)", metadata: ["context": "\(name)"])
     shared?.leave(self)
@@ -365,7 +417,7 @@ final class InterpreterThread: @unchecked Sendable {
 
   // MARK: The thread
 
-  private func main(setup: @Sendable () throws -> Void, ready: CheckedContinuation<Void, Error>) {
+  private func main(setup: @Sendable () throws -> Void) {
     spy_set_current_thread(Unmanaged.passUnretained(self).toOpaque())
     spy_set_confinement_owner(Unmanaged.passUnretained(self).toOpaque())
     let attached: PyThreadStatePointer
@@ -373,7 +425,7 @@ final class InterpreterThread: @unchecked Sendable {
       attached = try kind.create()
     } catch {
       finish()
-      ready.resume(throwing: error)
+      answerStart(.failure(error))
       return
     }
     let interpreter = PyThreadState_GetInterpreter(attached)
@@ -381,22 +433,31 @@ final class InterpreterThread: @unchecked Sendable {
     interpreterAccess.withLock { $0 = UncheckedSendable(interpreter) }
     gate.pointee.thread_ident = PyThread_get_thread_ident()
     spy_set_thread_gate(gate)
+    runningID.store(InterpreterThread.startingJob, ordering: .releasing)
     do {
       try runInterruptibly(setup)
     } catch {
+      runningID.store(0, ordering: .releasing)
       interpreterAccess.withLock { $0 = nil }
       kind.end(attached)
       finish()
-      ready.resume(throwing: error)
+      // Interrupted by the start limit: say so, rather than pass on the KeyboardInterrupt.
+      let gaveUp = interrupter.target.load(ordering: .acquiring) == InterpreterThread.startingJob
+      answerStart(
+        .failure(gaveUp ? SwiftPyError(.timeout, "'\(name)' did not start in time: \(error)") : error))
       return
     }
+    runningID.store(0, ordering: .releasing)
     threadState = PyEval_SaveThread()
-    condition.withLock {
+    let serving = condition.withLock { () -> Bool in
+      guard case .starting = guarded.phase else { return false }  // given up meanwhile
       guarded.phase = .serving
       isServingFlag.store(true, ordering: .releasing)
+      return true
     }
+    guard serving else { return end(attached: false) }
     shared?.join(self)
-    ready.resume()
+    answerStart(.success(()))
     serve()
   }
 
@@ -573,6 +634,7 @@ final class InterpreterThread: @unchecked Sendable {
     spy_set_current_thread(nil)
     spy_set_confinement_owner(nil)
     spy_set_thread_gate(nil)
+    hasEndedFlag.store(true, ordering: .releasing)
     shared?.leave(self)
     for job in leftovers { job.refuse(refusal) }
     for waiter in waiters { waiter.resume() }

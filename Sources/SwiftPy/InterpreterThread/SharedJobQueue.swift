@@ -133,6 +133,17 @@ final class SharedJobQueue: JobQueue {
     for job in jobs { job.refuse(error) }
   }
 
+  /// Refuses every job waiting now with `error` (no context can run them), keeping the queue
+  /// open for later ones.
+  func refuseWaiting(_ error: SwiftPyError) {
+    let jobs = state.withLock { state -> [Job] in
+      defer { state.jobs.removeAll() }
+      waiting.store(0, ordering: .relaxed)
+      return Array(state.jobs)
+    }
+    for job in jobs { job.refuse(error) }
+  }
+
   /// Queued calls that are callers' requests (statistics).
   var queuedRequests: Int { state.withLock { $0.jobs.count { $0.isRequest } } }
 

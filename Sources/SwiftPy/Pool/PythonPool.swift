@@ -23,6 +23,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     var replacement: Task<Void, Never>?
     /// Why the last replacement failed (a preload that now raises, say); reported once.
     var failure: (any Error)?
+    /// After a failed replacement, the next attempt waits until then.
+    var retryAt: ContinuousClock.Instant?
   }
 
   /// A lease request waiting for a context.
@@ -37,6 +39,8 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     var waiters = Deque<Waiter>()
     /// Set when the pool stops: every later request is refused with it.
     var stopped: SwiftPyError?
+    /// Threads of replaced contexts that may still run a stuck call.
+    var abandoned: [InterpreterThread] = []
   }
 
   private let installation: PythonInstallation
@@ -126,11 +130,13 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   /// being replaced) is not available.
   public func stats() -> PoolStats {
     state.withLock { state in
-      PoolStats(
+      state.abandoned.removeAll { $0.hasEnded }
+      return PoolStats(
         contexts: state.slots.count,
         available: state.slots.filter { !$0.leased && $0.context.isOpen }.count,
         checkedOut: state.slots.filter(\.leased).count,
-        pendingRequests: queue.queuedRequests + state.slots.reduce(0) { $0 + $1.context.queuedCalls })
+        pendingRequests: queue.queuedRequests + state.slots.reduce(0) { $0 + $1.context.queuedCalls },
+        abandonedThreads: state.abandoned.count)
     }
   }
 
@@ -334,11 +340,15 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     }
   }
 
-  /// Starts a replacement for every dead context that has none yet.
+  /// Starts a replacement for every dead context that has none yet (a slot whose last
+  /// replacement failed waits a second before the next attempt).
   private func replaceDead(_ state: inout State) {
     guard state.stopped == nil else { return }
+    let now = ContinuousClock.now
     for index in state.slots.indices
-    where !state.slots[index].context.isOpen && state.slots[index].replacement == nil {
+    where !state.slots[index].context.isOpen && state.slots[index].replacement == nil
+      && (state.slots[index].retryAt.map { $0 <= now } ?? true)
+    {
       replace(&state, index)
     }
   }
@@ -346,6 +356,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
   private func replace(_ state: inout State, _ index: Int) {
     let dead = state.slots[index].context
     if state.slots[index].leased { queue.setLeased(dead.thread, false) }
+    if dead.thread.isAbandoned { state.abandoned.append(dead.thread) }
     let serial = replacements.wrappingAdd(1, ordering: .relaxed).newValue
     let name = "\(dead.name)r\(serial)"
     SwiftPyLog.logger.notice(

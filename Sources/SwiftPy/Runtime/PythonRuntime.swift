@@ -34,14 +34,19 @@ public final class PythonRuntime: Sendable {
     /// How long an interrupted call (timeout, cancellation, shutdown) gets to return before its
     /// context is taken out of service and replaced: a blocking C call cannot be interrupted.
     public var interruptGrace: Duration
+    /// How long a new context — a pool's, a replacement, `newContext` — may take to start (site
+    /// files, imports, preload) before it is given up with ``SwiftPyError/Code/timeout``.
+    public var contextStartTimeout: Duration
     /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutputGuide>).
     public var output: PythonOutputPolicy
 
     public init(
       python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
       paths: [String] = [], imports: [String] = [], defaultTimeout: Duration? = nil,
-      interruptGrace: Duration = .seconds(2), output: PythonOutputPolicy = .inherit
+      interruptGrace: Duration = .seconds(2), output: PythonOutputPolicy = .inherit,
+      contextStartTimeout: Duration = .seconds(30)
     ) {
+      self.contextStartTimeout = contextStartTimeout
       self.python = python
       self.defaultPool = defaultPool
       self.preload = preload
@@ -143,7 +148,9 @@ public final class PythonRuntime: Sendable {
     let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output)
     let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
-    let policy = CallPolicy(defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace)
+    let policy = CallPolicy(
+      defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace,
+      startLimit: configuration.contextStartTimeout)
     let pool = try await PythonPool.start(
       name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox,
       installation: installation,
