@@ -109,7 +109,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       state.value = State()
       PythonContext.resignCurrent()
     }
-    try await thread.start(within: policy.startLimit, grace: policy.grace) { [unowned context] in
+    // Weak: a start given up at its limit finishes its setup after `start` has thrown and the
+    // context is gone.
+    try await thread.start(within: policy.startLimit, grace: policy.grace) { [weak context] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
         let base = try ContextSetup.makeBaseGlobals(
@@ -123,7 +125,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
         }
         if state.value.own == nil { throw PythonError.fetch() }
       }
-      context.becomeCurrent()
+      context?.becomeCurrent()
     }
     return context
   }

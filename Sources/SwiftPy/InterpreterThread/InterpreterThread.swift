@@ -338,8 +338,10 @@ final class InterpreterThread: @unchecked Sendable {
       case .abandoned, .ended: return nil
       }
       guarded.phase = .abandoned(refusal: error)
-      isServingFlag.store(false, ordering: .releasing)
+      // Abandoned before closed, as others read them: whoever sees the context closed can tell
+      // whether it was abandoned.
       isAbandonedFlag.store(true, ordering: .releasing)
+      isServingFlag.store(false, ordering: .releasing)
       let queued = takeQueue()
       let waiters = guarded.closeWaiters
       guarded.closeWaiters.removeAll()

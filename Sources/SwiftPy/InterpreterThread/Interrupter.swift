@@ -12,7 +12,8 @@ import Synchronization
 ///    service and replaced), and the interrupts go on, once a second, so that a thread that
 ///    swallows them is still stopped the moment it checks.
 final class Interrupter: Sendable {
-  private unowned let thread: InterpreterThread
+  /// Weak: escalation timers may outlive the thread they were for.
+  private weak let thread: InterpreterThread?
   /// The job an interrupt has been asked for: a job reads it (``InterpreterThread/stopRequested``)
   /// to stop long work of its own, such as converting a huge value.
   let target = Atomic<UInt64>(0)
@@ -21,7 +22,7 @@ final class Interrupter: Sendable {
 
   /// Interrupts `job` if it is running; escalates as described above. False when it is not.
   func interrupt(job: UInt64, because reason: String, grace: Duration) -> Bool {
-    guard thread.isRunning(jobID: job) else { return false }
+    guard let thread, thread.isRunning(jobID: job) else { return false }
     target.store(job, ordering: .releasing)
     thread.wake()  // a job waiting in Swift (serveNested) gives up
     send(to: job, reason: reason)
@@ -33,7 +34,7 @@ final class Interrupter: Sendable {
     _ job: UInt64, reason: String, until deadline: ContinuousClock.Instant, grace: Duration
   ) {
     _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self] in
-      guard thread.isRunning(jobID: job) else { return }
+      guard let thread, thread.isRunning(jobID: job) else { return }
       if ContinuousClock.now < deadline {
         send(to: job, reason: reason)
         escalate(job, reason: reason, until: deadline, grace: grace)
@@ -51,13 +52,14 @@ final class Interrupter: Sendable {
   /// An abandoned thread's stuck job gets an interrupt every second for as long as it runs.
   private func keepInterrupting(_ job: UInt64, reason: String) {
     _ = DeadlineScheduler.shared.schedule(after: .seconds(1)) { [self] in
-      guard thread.isRunning(jobID: job) else { return }
+      guard let thread, thread.isRunning(jobID: job) else { return }
       send(to: job, reason: reason)
       keepInterrupting(job, reason: reason)
     }
   }
 
   private func send(to job: UInt64, reason: String) {
+    guard let thread else { return }
     thread.addPendingCall(InterruptTicket(thread: thread, job: job, reason: reason))
     if thread.kind == .worker || thread.kind == .main { thread.sendAsyncInterrupt(to: job) }
   }

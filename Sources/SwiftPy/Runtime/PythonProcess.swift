@@ -18,10 +18,12 @@ final class PythonProcess: Sendable {
 
   /// The process's Python, started with `installation` on first use. Asking for a different
   /// libpython afterwards is an error: one process, one libpython.
-  static func start(_ installation: PythonInstallation) async throws -> PythonProcess {
+  static func start(_ installation: PythonInstallation, pythonSignalHandlers: Bool = false) async throws
+    -> PythonProcess
+  {
     let task = shared.withLock { (task: inout Task<PythonProcess, Error>?) in
       if let task { return task }
-      let started = Task { try await launch(installation) }
+      let started = Task { try await launch(installation, pythonSignalHandlers: pythonSignalHandlers) }
       task = started
       return started
     }
@@ -42,7 +44,9 @@ final class PythonProcess: Sendable {
     return process
   }
 
-  private static func launch(_ installation: PythonInstallation) async throws -> PythonProcess {
+  private static func launch(_ installation: PythonInstallation, pythonSignalHandlers: Bool) async throws
+    -> PythonProcess
+  {
     try PythonLibrary.load(installation.libraryPath)
     let main = InterpreterThread(kind: .main, name: "swiftpy-main")
     try await main.start {
@@ -51,6 +55,7 @@ final class PythonProcess: Sendable {
       // at once; importing it here first makes their imports safe (ARCHITECTURE.md, "One CPython").
       guard let datetime = PyImport_ImportModule("datetime") else { throw PythonError.fetch() }
       Py_DecRef(datetime)
+      try HostSignals.protect(allowingPythonHandlers: pythonSignalHandlers)
     }
     return PythonProcess(installation: installation, main: main)
   }

@@ -37,6 +37,10 @@ public final class PythonRuntime: Sendable {
     /// How long a new context — a pool's, a replacement, `newContext` — may take to start (site
     /// files, imports, preload) before it is given up with ``SwiftPyError/Code/timeout``.
     public var contextStartTimeout: Duration
+    /// Let Python code change the process's signal dispositions (`signal.signal` in the main
+    /// interpreter). Off by default: the host's handlers stay the host's. Takes effect with the
+    /// first runtime of the process, which initializes CPython.
+    public var pythonSignalHandlers: Bool
     /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutputGuide>).
     public var output: PythonOutputPolicy
 
@@ -44,8 +48,9 @@ public final class PythonRuntime: Sendable {
       python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
       paths: [String] = [], imports: [String] = [], defaultTimeout: Duration? = nil,
       interruptGrace: Duration = .seconds(2), output: PythonOutputPolicy = .inherit,
-      contextStartTimeout: Duration = .seconds(30)
+      contextStartTimeout: Duration = .seconds(30), pythonSignalHandlers: Bool = false
     ) {
+      self.pythonSignalHandlers = pythonSignalHandlers
       self.contextStartTimeout = contextStartTimeout
       self.python = python
       self.defaultPool = defaultPool
@@ -138,7 +143,8 @@ public final class PythonRuntime: Sendable {
     for module in configuration.imports { try PythonImports.check(module) }
     let discovery = try await DiscoveryCache.discover(configuration.python)
     let installation = discovery.installation
-    let process = try await PythonProcess.start(installation)
+    let process = try await PythonProcess.start(
+      installation, pythonSignalHandlers: configuration.pythonSignalHandlers)
     let serial = serials.wrappingAdd(1, ordering: .relaxed).newValue
     let directory = Directory()
     let lifecycle = RuntimeLifecycle()
