@@ -1,0 +1,84 @@
+import Synchronization
+
+/// Runs one ``ReloadPlan`` in every context given, each between two of its jobs
+/// (ARCHITECTURE.md, "Hot reload"): one job per context, queued on the context itself so that it
+/// runs after the job running now (a lease's current call included) and before any call queued
+/// later. Sub-interpreters (ownGIL, subinterp) each reload on their own; worker contexts share
+/// the main interpreter and reload it once, together, through a ``ReloadBarrier``.
+enum ReloadFanOut {
+  struct Outcome: Sendable {
+    /// The modules run, in order (the union over the interpreters).
+    var modules: [String] = []
+    /// The contexts that ran the plan.
+    var contexts: [String] = []
+    /// The first failure, in the order of `contexts` given.
+    var error: (any Error & Sendable)?
+  }
+
+  /// How long worker contexts wait for one another before giving up a reload.
+  static let barrierLimit: Duration = .seconds(30)
+
+  static func run(_ plan: ReloadPlan, in contexts: [PythonContext]) async -> Outcome {
+    let open = contexts.filter(\.isOpen)
+    let workers = open.filter { $0.mode == .worker }
+    let barrier = workers.count > 1 ? ReloadBarrier(expected: workers.count, limit: barrierLimit) : nil
+    let results = await withTaskGroup(of: (Int, Result<[String], any Error>?).self) { group in
+      for (index, context) in open.enumerated() {
+        group.addTask {
+          let ran = Atomic<Bool>(false)
+          do {
+            let modules = try await context.performBetweenJobs {
+              ran.store(true, ordering: .relaxed)
+              let reload = { () -> ReloadBarrier.Outcome in
+                Result { try PythonContext.hintingSubinterpreterImports(context.mode) { try ReloadScript.run(plan) } }
+              }
+              if context.mode == .worker, let barrier {
+                return try barrier.arrive(reload).get()
+              }
+              return try reload().get()
+            }
+            return (index, .success(modules))
+          } catch let error as SwiftPyError where !ran.load(ordering: .relaxed) {
+            barrier?.refused()
+            // Closed before it could run: the context is gone, with its modules.
+            if error.code == .closed || error.code == .shuttingDown { return (index, nil) }
+            return (index, .failure(error))
+          } catch {
+            return (index, .failure(error))
+          }
+        }
+      }
+      var results = [Result<[String], any Error>?](repeating: nil, count: open.count)
+      for await (index, result) in group { results[index] = result }
+      return results
+    }
+    var outcome = Outcome()
+    for (context, result) in zip(open, results) {
+      guard let result else { continue }
+      outcome.contexts.append(context.name)
+      switch result {
+      case .success(let modules):
+        for module in modules where !outcome.modules.contains(module) { outcome.modules.append(module) }
+      case .failure(let error):
+        if outcome.error == nil { outcome.error = sendable(error) }
+      }
+    }
+    return outcome
+  }
+
+  static func sendable(_ error: any Error) -> any Error & Sendable {
+    if let error = error as? PythonError { return error }
+    if let error = error as? SwiftPyError { return error }
+    return SwiftPyError(.reloadStepFailed, "\(error)")
+  }
+}
+
+extension PythonContext {
+  /// Runs `body` on the context's thread as a job of its own queue that runs only between two
+  /// jobs (never inside a job that waits for Swift and serves its queue meanwhile).
+  func performBetweenJobs<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await JobCall.perform(
+      .housekeeping, betweenJobs: true, timeout: nil, grace: policy.grace,
+      describing: "a reload on '\(name)'", submit: thread.submit, body)
+  }
+}

@@ -1,0 +1,20 @@
+import Synchronization
+
+/// Runs a runtime's reloads one after another, in the order they are asked for: a hot
+/// reloader's runs and on-demand reloads never overlap.
+final class ReloadLane: Sendable {
+  private let last = Mutex<Task<Void, Never>?>(nil)
+
+  func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+    let task = last.withLock { last -> Task<T, Never> in
+      let previous = last
+      let task = Task {
+        await previous?.value
+        return await body()
+      }
+      last = Task { _ = await task.value }
+      return task
+    }
+    return await task.value
+  }
+}
