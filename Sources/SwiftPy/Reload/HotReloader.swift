@@ -21,7 +21,8 @@ public final class HotReloader: Sendable {
   /// The file watcher's backend: "inotify", "kqueue" or "polling".
   public var backendName: String { watcher.backendName }
 
-  private let watcher: FileWatcher
+  /// Internal for tests (which pause its reader to overflow the kernel's queue).
+  let watcher: FileWatcher
   private let continuation: AsyncStream<ReloadEvent>.Continuation
   private let loop = Mutex<Task<Void, Never>?>(nil)
 
