@@ -100,7 +100,9 @@ final class EventCollector: Sendable {
   var all: [ReloadEvent] { box.events.withLock { $0 } }
 
   /// Waits until `count` events have come (at most `timeout`), and returns the `count`th.
-  func wait(for count: Int, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation)
+  func wait(
+    for count: Int, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation
+  )
     async throws -> ReloadEvent
   {
     let end = ContinuousClock.now + timeout
@@ -129,7 +131,7 @@ func reloadRuntime(_ directory: ModuleDirectory, size: Int = 2, mode: PythonCont
 func seen(_ module: String, _ attribute: String, in contexts: [PythonContext]) async throws -> [PythonValue] {
   var values: [PythonValue] = []
   for context in contexts {
-    values.append(try await context.eval("__import__('\(module)').\(attribute)"))
+    values.append(try await context.eval("__import__('importlib').import_module('\(module)').\(attribute)"))
   }
   return values
 }

@@ -47,7 +47,9 @@ public struct HotReloadStep: Sendable {
   public static func shell(_ command: String) -> HotReloadStep { HotReloadStep(kind: .shell(command)) }
 
   /// Runs Swift code, given the changed files (empty at the first run).
-  public static func swift(_ body: @escaping @Sendable (_ files: [String]) async throws -> Void) -> HotReloadStep {
+  public static func swift(_ body: @escaping @Sendable (_ files: [String]) async throws -> Void)
+    -> HotReloadStep
+  {
     HotReloadStep(kind: .swift(body))
   }
 

@@ -30,7 +30,9 @@ enum ReloadFanOut {
             let modules = try await context.performBetweenJobs {
               ran.store(true, ordering: .relaxed)
               let reload = { () -> ReloadBarrier.Outcome in
-                Result { try PythonContext.hintingSubinterpreterImports(context.mode) { try ReloadScript.run(plan) } }
+                Result {
+                  try PythonContext.hintingSubinterpreterImports(context.mode) { try ReloadScript.run(plan) }
+                }
               }
               if context.mode == .worker, let barrier {
                 return try barrier.arrive(reload).get()

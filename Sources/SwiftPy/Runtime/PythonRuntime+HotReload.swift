@@ -63,7 +63,8 @@ extension PythonRuntime {
   }
 
   private func makeHotReloader(
-    paths: [String], steps: [HotReloadStep], strategy: ReloadStrategy, extensions: Set<String>, runAtStart: Bool
+    paths: [String], steps: [HotReloadStep], strategy: ReloadStrategy, extensions: Set<String>,
+    runAtStart: Bool
   ) throws -> HotReloader {
     try checkRunning()
     let runner = StepRunner(steps: steps, strategy: strategy) { [directory] in directory.allContexts }
