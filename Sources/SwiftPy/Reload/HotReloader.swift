@@ -51,7 +51,7 @@ public final class HotReloader: Sendable {
         continuation.yield(event)
       }
       for await change in changes {
-        if isShutDown() { break }
+        if isShutDown() || Task.isCancelled { break }
         let files = change.paths.map(HotReloader.realPath)
         let event = await lane.run {
           await runner.run(trigger: .change, files: files, rescan: change.rescan, since: change.detectedAt)
@@ -63,11 +63,14 @@ public final class HotReloader: Sendable {
     loop.withLock { $0 = task }
   }
 
-  /// Stops watching; returns once the run in progress, if any, has finished and ``events`` has
-  /// finished. Calling it again does nothing.
+  /// Stops watching and ends ``events``. A run in progress is cancelled: the Python it runs is
+  /// interrupted (a module interrupted halfway keeps its previous code), a shell command is
+  /// terminated, a Swift step or hook sees the cancellation. Returns once the run has stopped.
+  /// Calling it again does nothing.
   public func stop() async {
     watcher.stop()
     let task = loop.withLock { $0 }
+    task?.cancel()
     await task?.value
     continuation.finish()
   }

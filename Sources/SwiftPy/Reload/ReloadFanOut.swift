@@ -40,12 +40,15 @@ enum ReloadFanOut {
               return try reload().get()
             }
             return (index, .success(modules))
-          } catch let error as SwiftPyError where !ran.load(ordering: .relaxed) {
-            barrier?.refused()
-            // Closed before it could run: the context is gone, with its modules.
-            if error.code == .closed || error.code == .shuttingDown { return (index, nil) }
-            return (index, .failure(error))
           } catch {
+            if !ran.load(ordering: .relaxed) {
+              // Never ran (refused, or cancelled while queued): the barrier must not wait for it.
+              barrier?.refused()
+              // Closed before it could run: the context is gone, with its modules.
+              if let error = error as? SwiftPyError, error.code == .closed || error.code == .shuttingDown {
+                return (index, nil)
+              }
+            }
             return (index, .failure(error))
           }
         }

@@ -15,6 +15,11 @@ final class ReloadLane: Sendable {
       last = Task { _ = await task.value }
       return task
     }
-    return await task.value
+    // Cancelling the caller cancels its run (a reloader's stop()), not the ones queued before.
+    return await withTaskCancellationHandler {
+      await task.value
+    } onCancel: {
+      task.cancel()
+    }
   }
 }

@@ -79,24 +79,56 @@ struct StepRunner: Sendable {
     SwiftPyError(.reloadStepFailed, "\(what): \(error)", underlying: ReloadFanOut.sendable(error))
   }
 
-  /// Runs `command` with `/bin/sh -c`, its output the process's own.
+  /// Runs `command` with `/bin/sh -c`, its output the process's own, in a process group of its
+  /// own with the default signal handlers (a host that ignores SIGINT would otherwise pass that
+  /// on). Cancelling the task terminates the whole group (a pipeline, a child of the shell).
   static func shell(_ command: String) async throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-      process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-      do {
-        try process.run()
-      } catch {
-        process.terminationHandler = nil
-        continuation.resume(
-          throwing: SwiftPyError(.reloadStepFailed, "could not run '\(command)': \(error)"))
+    let pid = try spawnShell(command)
+    let status: Int32 = await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in
+        let waiter = Thread {
+          var status: Int32 = 0
+          while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+          continuation.resume(returning: status)
+        }
+        waiter.name = "shell step"
+        waiter.start()
       }
+    } onCancel: {
+      kill(-pid, SIGTERM)
     }
-    guard status == 0 else {
-      throw SwiftPyError(.reloadStepFailed, "the command '\(command)' exited with status \(status)")
+    try Task.checkCancellation()
+    let exited = status & 0x7f == 0
+    guard exited && (status >> 8) & 0xff == 0 else {
+      let how = exited ? "exited with status \((status >> 8) & 0xff)" : "was ended by signal \(status & 0x7f)"
+      throw SwiftPyError(.reloadStepFailed, "the command '\(command)' \(how)")
     }
+  }
+
+  private static func spawnShell(_ command: String) throws -> pid_t {
+    #if canImport(Darwin)
+      var attributes: posix_spawnattr_t? = nil
+    #else
+      var attributes = posix_spawnattr_t()
+    #endif
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGINT, SIGTERM, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+    let words: [String] = ["/bin/sh", "-c", command]
+    let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+    defer { for argument in arguments { free(argument) } }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, "/bin/sh", nil, &attributes, arguments, environ)
+    guard result == 0 else {
+      throw SwiftPyError(
+        .reloadStepFailed, "could not run '\(command)': \(String(cString: strerror(result)))")
+    }
+    return pid
   }
 }
 
