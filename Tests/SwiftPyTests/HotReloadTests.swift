@@ -388,7 +388,7 @@ struct HotReloadPatchTests {
       class D(C):
           def m(self):
               return 'D+' + super().m()
-
+      \(word == "new" ? "\n    def added(self):\n        return super().m() + '!'\n" : "")
       """
     }
     Editor.writeInPlace(dir.libFile, source("old"))
@@ -410,6 +410,8 @@ struct HotReloadPatchTests {
       for context in contexts {
         #expect(try await context.eval("f()") == "new")
         #expect(try await context.eval("instance.m()") == "D+C new")
+        // A method added by the new version, with a zero-argument super(), on a live instance.
+        #expect(try await context.eval("instance.added()") == "C new!")
         #expect(try await context.eval("[callback() for callback in callbacks]") == ["new", "D+C new"])
         #expect(
           try await context.eval(
