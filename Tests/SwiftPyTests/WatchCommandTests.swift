@@ -88,6 +88,7 @@ struct WatchCommandTests {
     // An error is printed with its traceback; the watch goes on.
     Editor.writeTemporaryThenRename(dir.libFile, "VERSION = (\n")
     #expect(await err.wait(for: "SyntaxError"), "\(err.all)")
+    #expect(await err.wait(for: "File \"\(dir.libFile)\", line 1"), "\(err.all)")
     #expect(await err.wait(for: "the previous code stays live"))
     Editor.writeTemporaryThenRename(dir.libFile, source(3))
     #expect(await out.wait(for: "main says 3"), "\(out.all)\n\(err.all)")
