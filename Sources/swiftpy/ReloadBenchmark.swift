@@ -186,7 +186,8 @@ final class HotloadLoop: @unchecked Sendable {  // `lines` is guarded by `condit
   }
 
   func stop() {
-    if process.isRunning { process.terminate() }
+    (process.standardOutput as? Pipe)?.fileHandleForReading.readabilityHandler = nil
+    kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
   }
 }

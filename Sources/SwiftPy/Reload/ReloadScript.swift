@@ -81,18 +81,29 @@ enum ReloadScript {
             return None
         return path
 
+    _real = {}         # module name -> (id of the module, its __file__, the real path)
+
     def _loaded():
-        '''name -> real path of every module loaded from a .py file.'''
+        '''name -> real path of every module loaded from a .py file (real paths are cached per
+        module object and file name: resolving every module's path on every reload would cost
+        more than the reload).'''
         found = {}
         for name, module in list(sys.modules.items()):
             if name == '__main__' or name.startswith('_swiftpy'):
                 continue
             path = _source(module)
-            if path is not None:
-                try:
-                    found[name] = os.path.realpath(path)
-                except (OSError, ValueError):
-                    pass
+            if path is None:
+                continue
+            cached = _real.get(name)
+            if cached is not None and cached[0] == id(module) and cached[1] == path:
+                found[name] = cached[2]
+                continue
+            try:
+                real = os.path.realpath(path)
+            except (OSError, ValueError):
+                continue
+            _real[name] = (id(module), path, real)
+            found[name] = real
         return found
 
     def _imported_by(name, path):
