@@ -22,7 +22,9 @@ enum ReloadBenchmark {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     // A module of some size: 40 functions and a class, as a module being developed might be.
     let body = (0..<40).map { "def f\($0)(x):\n    return x * \($0) + 1\n" }.joined(separator: "\n")
-    let source = { (version: Int) in "VERSION = \(version)\n\n\(body)\nclass K:\n    def m(self):\n        return VERSION\n" }
+    let source = { (version: Int) in
+      "VERSION = \(version)\n\n\(body)\nclass K:\n    def m(self):\n        return VERSION\n"
+    }
     let libFile = directory + "/bench_lib.py"
     try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
 

@@ -46,9 +46,25 @@ enum ReloadScript {
       "patch": .bool(plan.strategy == .patch),
       "import_missing": .bool(plan.importMissing),
     ]
-    let result = try PythonExecution.call(moduleName, "run", args: [], kwargs: kwargs, globals: namespace)
+    let result: PythonValue
+    do {
+      result = try PythonExecution.call(moduleName, "run", args: [], kwargs: kwargs, globals: namespace)
+    } catch let error as PythonError {
+      throw withoutOwnFrames(error)
+    }
     guard case .list(let names) = result else { return [] }
     return names.compactMap(\.stringValue)
+  }
+
+  /// The error with the reloader's own frames taken out of its traceback: what is left points at
+  /// the user's code.
+  static func withoutOwnFrames(_ error: PythonError) -> PythonError {
+    let lines = error.traceback.split(separator: "\n", omittingEmptySubsequences: false)
+    let kept = lines.filter { !$0.hasPrefix("  File \"<swiftpy reload>\"") }
+    return PythonError(
+      type: error.type, message: error.message, traceback: kept.joined(separator: "\n"),
+      lineNumber: error.lineNumber, offset: error.offset, filename: error.filename,
+      moduleName: error.moduleName, cause: error.cause)
   }
 
   static let code = #"""
