@@ -147,18 +147,18 @@ struct HotReloadContextsTests {
     let dir = try ModuleDirectory()
     let source = { (version: Int) in
       """
-      import random
+      import os
       try:
           token = token
       except NameError:
-          token = random.random()
+          token = os.urandom(8).hex()
       runs = globals().get('runs', 0) + 1
       VERSION = \(version)
 
       """
     }
     Editor.writeInPlace(dir.libFile, source(1))
-    try await withRuntime(reloadRuntime(dir)) { py in
+    try await withRuntime(reloadRuntime(dir, mode: isolatedMode)) { py in
       let contexts = py.contexts()
       let tokens = try await seen(dir.lib, "token", in: contexts)
       #expect(tokens[0] != tokens[1])  // each context has its own module
