@@ -10,7 +10,7 @@ import Foundation
 /// all arrived within `limit` (a call that runs very long on one of them), the reload is not
 /// run in that interpreter and every participant reports ``SwiftPyError/Code/reloadNotReached``.
 final class ReloadBarrier: @unchecked Sendable {  // every var is guarded by `condition`
-  typealias Outcome = Result<[String], any Error>
+  typealias Outcome = Result<ReloadScript.Outcome, any Error>
 
   private let expected: Int
   private let limit: Duration

@@ -20,14 +20,55 @@ enum ReloadFanOut {
 
   static func run(_ plan: ReloadPlan, in contexts: [PythonContext]) async -> Outcome {
     let open = contexts.filter(\.isOpen)
-    let workers = open.filter { $0.mode == .worker }
+    var results: [Result<ReloadScript.Outcome, any Error>?]
+    // With several interpreters, an idle one of its own reloads first and hands its compiled
+    // code on: loading marshalled code costs the others a tenth of compiling it. Never a busy
+    // one (a lease's long call): the others would wait for it.
+    let interpreters =
+      open.filter { $0.mode != .worker }.count + (open.contains { $0.mode == .worker } ? 1 : 0)
+    if interpreters > 1,
+      let first = open.firstIndex(where: { $0.mode != .worker && !$0.thread.isBusy && $0.queuedCalls == 0 })
+    {
+      let leader = await runEach(plan, in: [open[first]])[0]
+      var rest = plan
+      if case .success(let outcome)? = leader, case .dict = outcome.code {
+        rest.precompiled = outcome.code
+      } else {
+        rest.precompiled = .dict([:])
+      }
+      var others = open
+      others.remove(at: first)
+      results = await runEach(rest, in: others)
+      results.insert(leader, at: first)
+    } else {
+      results = await runEach(plan, in: open)
+    }
+    var outcome = Outcome()
+    for (context, result) in zip(open, results) {
+      guard let result else { continue }
+      outcome.contexts.append(context.name)
+      switch result {
+      case .success(let ran):
+        for module in ran.modules where !outcome.modules.contains(module) { outcome.modules.append(module) }
+      case .failure(let error):
+        if outcome.error == nil { outcome.error = sendable(error) }
+      }
+    }
+    return outcome
+  }
+
+  /// Runs `plan` in each of `contexts` at once; nil for a context closed before it could.
+  private static func runEach(_ plan: ReloadPlan, in contexts: [PythonContext]) async
+    -> [Result<ReloadScript.Outcome, any Error>?]
+  {
+    let workers = contexts.filter { $0.mode == .worker }
     let barrier = workers.count > 1 ? ReloadBarrier(expected: workers.count, limit: barrierLimit) : nil
-    let results = await withTaskGroup(of: (Int, Result<[String], any Error>?).self) { group in
-      for (index, context) in open.enumerated() {
+    return await withTaskGroup(of: (Int, Result<ReloadScript.Outcome, any Error>?).self) { group in
+      for (index, context) in contexts.enumerated() {
         group.addTask {
           let ran = Atomic<Bool>(false)
           do {
-            let modules = try await context.performBetweenJobs {
+            let outcome = try await context.performBetweenJobs {
               ran.store(true, ordering: .relaxed)
               let reload = { () -> ReloadBarrier.Outcome in
                 Result {
@@ -39,7 +80,7 @@ enum ReloadFanOut {
               }
               return try reload().get()
             }
-            return (index, .success(modules))
+            return (index, .success(outcome))
           } catch {
             if !ran.load(ordering: .relaxed) {
               // Never ran (refused, or cancelled while queued): the barrier must not wait for it.
@@ -53,22 +94,10 @@ enum ReloadFanOut {
           }
         }
       }
-      var results = [Result<[String], any Error>?](repeating: nil, count: open.count)
+      var results = [Result<ReloadScript.Outcome, any Error>?](repeating: nil, count: contexts.count)
       for await (index, result) in group { results[index] = result }
       return results
     }
-    var outcome = Outcome()
-    for (context, result) in zip(open, results) {
-      guard let result else { continue }
-      outcome.contexts.append(context.name)
-      switch result {
-      case .success(let modules):
-        for module in modules where !outcome.modules.contains(module) { outcome.modules.append(module) }
-      case .failure(let error):
-        if outcome.error == nil { outcome.error = sendable(error) }
-      }
-    }
-    return outcome
   }
 
   static func sendable(_ error: any Error) -> any Error & Sendable {

@@ -15,4 +15,7 @@ struct ReloadPlan: Sendable {
   /// Import the named modules where they are not loaded yet (a `.module` step does; an
   /// on-demand reload does not).
   var importMissing: Bool
+  /// Code the first interpreter compiled, marshalled (`{path: [mtime_ns, size, inode, bytes]}`);
+  /// nil for that first interpreter, which compiles and hands its code on.
+  var precompiled: PythonValue? = nil
 }

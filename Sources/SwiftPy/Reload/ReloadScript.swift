@@ -30,7 +30,14 @@ enum ReloadScript {
   /// Runs one reload in the attached interpreter and returns the names of the modules it ran,
   /// in order; throws the PythonError of the first module that failed (every namespace is
   /// then as it was). On thread, inside a job.
-  static func run(_ plan: ReloadPlan) throws -> [String] {
+  /// What one interpreter's reload gives back: the modules it ran, and the code it compiled
+  /// (marshalled, by file, with the file's status) for the other interpreters.
+  struct Outcome: Sendable {
+    var modules: [String]
+    var code: PythonValue
+  }
+
+  static func run(_ plan: ReloadPlan) throws -> Outcome {
     try install()
     let namespace = try PythonExecution.makeNamespace()
     defer { Py_DecRef(namespace) }
@@ -40,20 +47,23 @@ enum ReloadScript {
         module.postReload.map(PythonValue.string) ?? .none,
       ])
     }
-    let kwargs: OrderedDictionary<String, PythonValue> = [
+    var kwargs: OrderedDictionary<String, PythonValue> = [
       "files": .list(plan.files.map(PythonValue.string)),
       "modules": .list(steps),
       "patch": .bool(plan.strategy == .patch),
       "import_missing": .bool(plan.importMissing),
     ]
+    if let precompiled = plan.precompiled { kwargs["precompiled"] = precompiled }
     let result: PythonValue
     do {
       result = try PythonExecution.call(moduleName, "run", args: [], kwargs: kwargs, globals: namespace)
     } catch let error as PythonError {
       throw withoutOwnFrames(error)
     }
-    guard case .list(let names) = result else { return [] }
-    return names.compactMap(\.stringValue)
+    guard case .dict(let entries) = result, case .list(let names)? = entries["modules"] else {
+      return Outcome(modules: [], code: .none)
+    }
+    return Outcome(modules: names.compactMap(\.stringValue), code: entries["code"] ?? .none)
   }
 
   /// The error with the reloader's own frames taken out of its traceback: what is left points at
@@ -68,7 +78,7 @@ enum ReloadScript {
   }
 
   static let code = #"""
-    import ast, importlib, importlib.util, linecache, os, sys, sysconfig, types
+    import ast, importlib, importlib.util, linecache, marshal, os, sys, sysconfig, types
     from importlib._bootstrap import _ModuleLockManager
 
     _imports = {}      # real path -> ((mtime_ns, size), names the file imports)
@@ -311,7 +321,7 @@ enum ReloadScript {
             del namespace[key]
         namespace.update(before)
 
-    def run(files, modules, patch, import_missing):
+    def run(files, modules, patch, import_missing, precompiled=None):
         '''Reloads what `files` were loaded as, the modules named in `modules` ([name, pre, post]
         each) and, unless `patch`, every module importing one of those; imports the named
         modules not loaded yet when `import_missing`. Returns the names run, in order.'''
@@ -320,14 +330,25 @@ enum ReloadScript {
         wanted = [name for name, _, _ in modules]
         order = _plan(files, wanted, importers=not patch)
         # Compile everything first: a syntax error changes nothing anywhere.
-        compiled = []
+        # Code compiled by the first interpreter comes marshalled: loading it costs a tenth of
+        # compiling, if the file is still the one it compiled (same status).
+        compiled, shared = [], {}
         for name in order:
             module = sys.modules[name]
             path = _source(module)
-            with open(path, 'rb') as file:
-                source = file.read()
+            status = os.stat(path)
+            stamp = [status.st_mtime_ns, status.st_size, status.st_ino]
+            given = (precompiled or {}).get(path)
             linecache.checkcache(path)
-            compiled.append((name, module, compile(source, path, 'exec', dont_inherit=True)))
+            if given is not None and given[:3] == stamp:
+                code = marshal.loads(given[3])
+            else:
+                with open(path, 'rb') as file:
+                    source = file.read()
+                code = compile(source, path, 'exec', dont_inherit=True)
+                if precompiled is None:
+                    shared[path] = stamp + [marshal.dumps(code)]
+            compiled.append((name, module, code))
         missing = [name for name in wanted if name not in sys.modules] if import_missing else []
         for name, module, _ in compiled:
             pre = hooks.get(name, (None, None))[0]
@@ -353,6 +374,6 @@ enum ReloadScript {
             post = hooks.get(name, (None, None))[1]
             if post:
                 _hook(sys.modules[name], post, 'post')
-        return done
+        return {'modules': done, 'code': shared}
     """#
 }
