@@ -36,8 +36,9 @@ let package = Package(
     ),
     // Runnable examples: `swift run QuickStart`.
     .executableTarget(name: "QuickStart", dependencies: ["SwiftPy"], path: "Examples/QuickStart"),
+    .executableTarget(name: "HotReload", dependencies: ["SwiftPy"], path: "Examples/HotReload"),
     // The tests run the `swiftpy` executable too, so they depend on it to have it built.
-    .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy", "swiftpy"]),
+    .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy", "swiftpy", "FileWatching"]),
     .testTarget(name: "FileWatchingTests", dependencies: ["FileWatching"]),
   ],
   swiftLanguageModes: [.v6]

@@ -107,10 +107,10 @@ public final class FileWatcher: Sendable {
 
   /// Makes the reader thread stop reading events until ``resumeReader()``; returns once it has
   /// (tests use it to let the kernel's queue overflow).
-  func pauseReader() { control.pause() }
+  @_spi(Testing) public func pauseReader() { control.pause() }
 
   /// Lets a paused reader thread go on.
-  func resumeReader() { control.resume() }
+  @_spi(Testing) public func resumeReader() { control.resume() }
 
   /// How many times the reader thread has come back from `poll` (to check that it sleeps).
   var readerWakeups: Int { control.wakeups.load(ordering: .relaxed) }

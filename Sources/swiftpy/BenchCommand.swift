@@ -10,10 +10,19 @@ struct BenchCommand: AsyncParsableCommand {
 
   @Option(help: "Round trips measured for the latency figure.") var calls = 20_000
   @Option(help: "Loop iterations per CPU-bound task.") var work = 2_000_000
+  @Flag(help: "Measure hot reload only: rename() to new code in a pool of 4, beside hotload's loop.")
+  var reload = false
 
   func run() async throws {
     let clock = ContinuousClock()
     let cores = ProcessInfo.processInfo.activeProcessorCount
+    if reload {
+      let installation = try PythonDiscovery.discover().installation
+      print("SwiftPy bench --reload — Python \(installation.version), \(cores) cores")
+      print("")
+      try await ReloadBenchmark.run(installation: installation, clock: clock)
+      return
+    }
 
     let startBegan = clock.now
     let py = try await PythonRuntime.start(.init(defaultPool: .init(size: 2)))
@@ -38,6 +47,7 @@ struct BenchCommand: AsyncParsableCommand {
     try await interruptLatency(py, clock: clock)
     try await MixedLoadBenchmark.run(py, clock: clock)
     await py.shutdown()
+    try await ReloadBenchmark.run(installation: py.installation, clock: clock)
   }
 
   private func interpreterCreation(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock)

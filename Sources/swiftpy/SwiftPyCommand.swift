@@ -7,6 +7,6 @@ struct SwiftPyCommand: AsyncParsableCommand {
     abstract: "Run Python in many isolated interpreters from Swift.",
     subcommands: [
       InfoCommand.self, RunCommand.self, DemoCommand.self, BenchCommand.self, SoakCommand.self,
-      MemCheckCommand.self,
+      MemCheckCommand.self, WatchCommand.self,
     ])
 }

@@ -3,7 +3,7 @@
   import Glibc
   import Testing
 
-  @testable import FileWatching
+  @_spi(Testing) @testable import FileWatching
 
   @Suite("inotify", .timeLimit(.minutes(1)))
   struct InotifyTests {

@@ -99,8 +99,9 @@ final class Answer<T: Sendable>: Sendable {
 /// does not stop within `grace`).
 enum JobCall {
   static func perform<T: Sendable>(
-    _ kind: Job.Kind, timeout: Duration?, grace: Duration, describing what: @autoclosure () -> String,
-    submit: (Job) -> Void, _ body: @escaping @Sendable () throws -> T
+    _ kind: Job.Kind, betweenJobs: Bool = false, timeout: Duration?, grace: Duration,
+    describing what: @autoclosure () -> String, submit: (Job) -> Void,
+    _ body: @escaping @Sendable () throws -> T
   ) async throws -> T {
     if let timeout, timeout <= .zero {
       throw SwiftPyError(.invalidArgument, "a timeout must be positive, not \(timeout)")
@@ -111,7 +112,8 @@ enum JobCall {
       try await withCheckedThrowingContinuation { continuation in
         guard answer.install(continuation) else { return }  // cancelled before it was submitted
         let job = Job(
-          kind: kind, { answer.resume(with: JobCall.outcome(of: body, stopping: answer)) },
+          kind: kind, betweenJobs: betweenJobs,
+          { answer.resume(with: JobCall.outcome(of: body, stopping: answer)) },
           refuse: { answer.resume(with: .failure(answer.stopReason ?? $0)) })
         submit(job)
         if answer.submitted(job) {  // cancelled between submitting and now

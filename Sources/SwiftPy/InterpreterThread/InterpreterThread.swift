@@ -464,10 +464,12 @@ final class InterpreterThread: @unchecked Sendable {
   }
 
   /// The next job: the own queue first, then the shared queue (while serving). With
-  /// `orSleep`, an empty shared queue registers the thread as idle.
-  private func nextJob(orSleep: Bool = false) -> Job? {
+  /// `orSleep`, an empty shared queue registers the thread as idle. `nested` (inside a waiting
+  /// job) skips the jobs that run only between two jobs.
+  private func nextJob(orSleep: Bool = false, nested: Bool = false) -> Job? {
     let own = condition.withLock { () -> Job? in
-      guard let job = guarded.queue.popFirst() else { return nil }
+      guard let index = guarded.queue.firstIndex(where: { !nested || !$0.betweenJobs }) else { return nil }
+      let job = guarded.queue.remove(at: index)
       pending.subtract(1, ordering: .relaxed)
       if job.isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
       willRun(job)
@@ -552,7 +554,7 @@ final class InterpreterThread: @unchecked Sendable {
     while !isDone() {
       if interrupter.target.load(ordering: .acquiring) == outerID { return false }
       // This context's own jobs, then its pool's: a callback may call back into the pool too.
-      if let job = nextJob() {
+      if let job = nextJob(nested: true) {
         _ = spy_gate_exchange(gate, 1)
         job.run()
         runningID.store(outerID, ordering: .releasing)
@@ -562,7 +564,7 @@ final class InterpreterThread: @unchecked Sendable {
       _ = spy_gate_exchange(gate, 0)
       let state = PyEval_SaveThread()
       condition.withLock {
-        while guarded.queue.isEmpty && !guarded.wakeRequested {
+        while guarded.queue.allSatisfy(\.betweenJobs) && !guarded.wakeRequested {
           guarded.sleeping = true
           condition.wait()
           guarded.sleeping = false

@@ -24,6 +24,10 @@ final class Job: Sendable {
 
   let id: UInt64
   let kind: Kind
+  /// Runs only between two jobs, never inside one: a job waiting for Swift that serves its
+  /// queue meanwhile (``InterpreterThread/serveNested(until:)``) leaves it queued (a reload,
+  /// ARCHITECTURE.md, "Hot reload").
+  let betweenJobs: Bool
   /// Runs on the interpreter thread with the interpreter attached; answers the caller.
   private let work: @Sendable () -> Void
   /// Answers the caller with an error instead of running.
@@ -33,10 +37,12 @@ final class Job: Sendable {
   private static let serials = Atomic<UInt64>(0)
 
   init(
-    kind: Kind, _ work: @escaping @Sendable () -> Void, refuse: @escaping @Sendable (SwiftPyError) -> Void
+    kind: Kind, betweenJobs: Bool = false, _ work: @escaping @Sendable () -> Void,
+    refuse: @escaping @Sendable (SwiftPyError) -> Void
   ) {
     self.id = Job.serials.wrappingAdd(1, ordering: .relaxed).newValue
     self.kind = kind
+    self.betweenJobs = betweenJobs
     self.work = work
     self.refusal = refuse
     self.place = Mutex(.finished)

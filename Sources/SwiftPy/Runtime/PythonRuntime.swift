@@ -101,6 +101,8 @@ public final class PythonRuntime: Sendable {
   let directory: Directory
   let routing = Mutex(RoutingTable())
   let lifecycle: RuntimeLifecycle
+  /// Runs this runtime's reloads one at a time (ARCHITECTURE.md, "Hot reload").
+  let reloads = ReloadLane()
   /// The shutdown in progress or done: every `shutdown()` caller awaits the same one.
   private let shutdownTask = Mutex<Task<Void, Never>?>(nil)
   private static let serials = Atomic<Int>(0)

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import SwiftPy
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `swiftpy bench --reload`: the time from `rename(2)` of a new version of a module to the new
+/// code observed in every context of a 4-context pool, over 50 saves, beside hotload's own
+/// polling loop (a Python process doing what hotload does: stat every watched file 144 times a
+/// second and `importlib.reload` the module when one changed) measured the same way in the same
+/// run.
+enum ReloadBenchmark {
+  static let saves = 50
+
+  static func run(installation: PythonInstallation, clock: ContinuousClock) async throws {
+    let directory = try makeDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    // A module of some size: 40 functions and a class, as a module being developed might be.
+    let body = (0..<40).map { "def f\($0)(x):\n    return x * \($0) + 1\n" }.joined(separator: "\n")
+    let source = { (version: Int) in
+      "VERSION = \(version)\n\n\(body)\nclass K:\n    def m(self):\n        return VERSION\n"
+    }
+    let libFile = directory + "/bench_lib.py"
+    try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
+
+    // SwiftPy: a pool of 4, every context running the module.
+    let py = try await PythonRuntime.start(.init(defaultPool: .init(size: 4), paths: [directory]))
+    let contexts = py.contexts()
+    for context in contexts { _ = try await context.eval("__import__('bench_lib').VERSION") }
+    let reloader = try await py.hotReload(watch: [directory])
+    var events = reloader.events.makeAsyncIterator()
+    var observed: [Duration] = []
+    var reported: [Duration] = []
+    for version in 1...saves {
+      let began = save(source(version), to: libFile, clock: clock)
+      guard let event = await events.next() else { throw ExitCode.failure }
+      observed.append(clock.now - began)
+      reported.append(event.latency)
+      guard event.succeeded, event.contexts.count == contexts.count else {
+        print("  reload \(version) failed: \(event)")
+        throw ExitCode.failure
+      }
+      // Checked, not timed: every context runs the new version.
+      for context in contexts {
+        guard try await context.eval("__import__('bench_lib').K().m()") == .int(version) else {
+          print("  reload \(version): a context does not see the new version")
+          throw ExitCode.failure
+        }
+      }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    await reloader.stop()
+    await py.shutdown()
+    print(
+      "  hot reload, rename() → new code in all 4 \(contexts[0].mode) contexts (\(saves) saves): "
+        + "p50 \(millis(percentile(observed, 50))), p95 \(millis(percentile(observed, 95))), "
+        + "max \(millis(observed.max()!))")
+    print(
+      "    of which kernel event → last context done (ReloadEvent.latency): "
+        + "p50 \(millis(percentile(reported, 50))), p95 \(millis(percentile(reported, 95)))")
+
+    // hotload's loop, in a Python process of its own, one interpreter.
+    try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
+    let hotload = try HotloadLoop(python: installation.executable, directory: directory)
+    defer { hotload.stop() }
+    var polled: [Duration] = []
+    for version in 1...saves {
+      let began = save(source(version), to: libFile, clock: clock)
+      guard hotload.waitFor("version \(version)") else {
+        print("  hotload's loop did not report version \(version)")
+        throw ExitCode.failure
+      }
+      polled.append(clock.now - began)
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    print(
+      "  hotload's polling loop (144 Hz), rename() → new code in its 1 interpreter (\(saves) saves): "
+        + "p50 \(millis(percentile(polled, 50))), p95 \(millis(percentile(polled, 95))), "
+        + "max \(millis(polled.max()!))")
+  }
+
+  /// Writes `content` to a temporary file and renames it over `path`; returns the instant just
+  /// before the rename.
+  static func save(_ content: String, to path: String, clock: ContinuousClock) -> ContinuousClock.Instant {
+    let temporary = path + ".new.tmp"
+    try? content.write(toFile: temporary, atomically: false, encoding: .utf8)
+    let began = clock.now
+    rename(temporary, path)
+    return began
+  }
+
+  static func makeDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-reload-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+  }
+
+  static func percentile(_ samples: [Duration], _ p: Int) -> Duration {
+    let sorted = samples.sorted()
+    return sorted[min(sorted.count - 1, (sorted.count * p + 99) / 100 - 1)]
+  }
+
+  static func millis(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    return String(format: "%.2f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+  }
+}
+
+/// hotload's loop as its README describes it: list the watched files once, stat them all 144
+/// times a second, and on a change `importlib.reload` the module; prints each version seen.
+final class HotloadLoop: @unchecked Sendable {  // `lines` is guarded by `condition`
+  static let script = """
+    import importlib, os, sys, time
+    directory = sys.argv[1]
+    sys.path.insert(0, directory)
+    import bench_lib
+    files = [os.path.join(directory, name) for name in os.listdir(directory) if name.endswith('.py')]
+
+    def stamps():
+        found = {}
+        for path in files:
+            try:
+                found[path] = os.stat(path).st_mtime_ns
+            except OSError:
+                pass
+        return found
+
+    last = stamps()
+    print('ready', flush=True)
+    while True:
+        time.sleep(1 / 144)
+        now = stamps()
+        if now != last:
+            last = now
+            try:
+                importlib.reload(bench_lib)
+            except Exception as error:
+                print('error', error, flush=True)
+                continue
+            print('version', bench_lib.K().m(), flush=True)
+    """
+
+  private let process = Process()
+  private let condition = NSCondition()
+  private var lines: [String] = []
+  private var partial = ""
+
+  init(python: String, directory: String) throws {
+    let scriptFile = directory + "/../hotload-\(UUID()).py"
+    try HotloadLoop.script.write(toFile: scriptFile, atomically: false, encoding: .utf8)
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [scriptFile, directory]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+      let text = String(decoding: handle.availableData, as: UTF8.self)
+      condition.lock()
+      partial += text
+      while let newline = partial.firstIndex(of: "\n") {
+        lines.append(String(partial[..<newline]))
+        partial = String(partial[partial.index(after: newline)...])
+      }
+      condition.broadcast()
+      condition.unlock()
+    }
+    try process.run()
+    guard waitFor("ready") else { throw ExitCode.failure }
+    try? FileManager.default.removeItem(atPath: scriptFile)
+  }
+
+  /// Waits (up to 10 s) for a line; consumes the lines up to it.
+  func waitFor(_ line: String) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: 10)
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if let index = lines.firstIndex(of: line) {
+        lines.removeSubrange(...index)
+        return true
+      }
+      guard condition.wait(until: deadline) else { return false }
+    }
+  }
+
+  func stop() {
+    (process.standardOutput as? Pipe)?.fileHandleForReading.readabilityHandler = nil
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+  }
+}
