@@ -81,6 +81,8 @@ final class InterpreterThread: @unchecked Sendable {
   private let isAbandonedFlag = Atomic<Bool>(false)
   private let hasEndedFlag = Atomic<Bool>(false)
   private let guests: GuestThreads
+  /// What to do when a job waiting in Swift is interrupted (``onInterrupt(of:_:)``).
+  private let interruptHandlers = Mutex<[UInt64: @Sendable () -> Void]>([:])
   private lazy var interrupter = Interrupter(thread: self)
   /// Open while a job runs: interrupts land only then (see `SPyInterruptGate`).
   private let gate: UnsafeMutablePointer<SPyInterruptGate> = {
@@ -262,6 +264,18 @@ final class InterpreterThread: @unchecked Sendable {
       if let running, running.id == target { running.refuse(answering) }
     }
     return interrupter.interrupt(job: target, because: reason, grace: grace)
+  }
+
+  /// Runs `handler` when job `job` is interrupted (its caller stopped waiting) while it waits in
+  /// Swift: the Swift it waits for — a callback's task — is cancelled, at every depth
+  /// (ARCHITECTURE.md, "Re-entrancy"). `nil` removes it.
+  func onInterrupt(of job: UInt64, _ handler: (@Sendable () -> Void)?) {
+    interruptHandlers.withLock { $0[job] = handler }
+  }
+
+  /// Tells job `job`'s interrupt handler, if it has one (see ``Interrupter``).
+  func interrupted(job: UInt64) {
+    interruptHandlers.withLock { $0[job] }?()
   }
 
   /// Adds a pending call in the interpreter unless it is ending.
@@ -551,6 +565,14 @@ final class InterpreterThread: @unchecked Sendable {
       if interrupter.target.load(ordering: .acquiring) == outerID { return false }
       // This context's own jobs, then its pool's: a callback may call back into the pool too.
       if let job = nextJob() {
+        _ = spy_gate_exchange(gate, 1)
+        job.run()
+        runningID.store(outerID, ordering: .releasing)
+        continue
+      }
+      // Nothing of its own: the pool's queue once more, registering as idle so that a call
+      // pushed there later (a callback calling its pool) wakes this thread.
+      if let job = nextJob(orSleep: true) {
         _ = spy_gate_exchange(gate, 1)
         job.run()
         runningID.store(outerID, ordering: .releasing)

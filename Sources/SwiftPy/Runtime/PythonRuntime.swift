@@ -39,13 +39,17 @@ public final class PythonRuntime: Sendable {
     public var contextStartTimeout: Duration
     /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutputGuide>).
     public var output: PythonOutputPolicy
+    /// Where Python's `logging` records go, and the level of the root logger in every
+    /// interpreter (see <doc:CallingSwiftFromPython>).
+    public var logging: PythonLogging
 
     public init(
       python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
       paths: [String] = [], imports: [String] = [], defaultTimeout: Duration? = nil,
       interruptGrace: Duration = .seconds(2), output: PythonOutputPolicy = .inherit,
-      contextStartTimeout: Duration = .seconds(30)
+      contextStartTimeout: Duration = .seconds(30), logging: PythonLogging = .init()
     ) {
+      self.logging = logging
       self.contextStartTimeout = contextStartTimeout
       self.python = python
       self.defaultPool = defaultPool
@@ -96,6 +100,9 @@ public final class PythonRuntime: Sendable {
   let directory: Directory
   let routing = Mutex(RoutingTable())
   let lifecycle: RuntimeLifecycle
+  /// What the `swift` module of this runtime's interpreters reaches: registered Swift
+  /// functions, shared state, logging.
+  let bridge: SwiftBridge
   /// The shutdown in progress or done: every `shutdown()` caller awaits the same one.
   private let shutdownTask = Mutex<Task<Void, Never>?>(nil)
   private static let serials = Atomic<Int>(0)
@@ -116,8 +123,9 @@ public final class PythonRuntime: Sendable {
     discovery: DiscoveryReport, process: PythonProcess, policy: CallPolicy, output: PythonOutputPolicy,
     serial: Int, directory: Directory, lifecycle: RuntimeLifecycle,
     preload: PythonPreload, paths: PythonPaths, imports: PythonImports, defaultPool: PythonPool,
-    interpreters: Interpreters
+    interpreters: Interpreters, bridge: SwiftBridge
   ) {
+    self.bridge = bridge
     self.lifecycle = lifecycle
     self.discovery = discovery
     self.installation = discovery.installation
@@ -145,41 +153,52 @@ public final class PythonRuntime: Sendable {
     let preload = PythonPreload(code: configuration.preload, lifecycle: lifecycle)
     let paths = PythonPaths(configuration.paths, lifecycle: lifecycle) { directory.allContexts }
     let imports = PythonImports(configuration.imports, lifecycle: lifecycle) { directory.allContexts }
-    let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output)
+    let bridge = SwiftBridge(logging: configuration.logging)
+    let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output, bridge)
     let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
     let policy = CallPolicy(
       defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace,
       startLimit: configuration.contextStartTimeout)
-    let pool = try await PythonPool.start(
-      name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox,
-      installation: installation,
-      policy: policy, threadPrefix: "rt\(serial)-default", blueprint: blueprint)
+    let pool: PythonPool
+    do {
+      pool = try await PythonPool.start(
+        name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox,
+        installation: installation,
+        policy: policy, threadPrefix: "rt\(serial)-default", blueprint: blueprint)
+    } catch {
+      bridge.retire()
+      throw error
+    }
     directory.pools.withLock { $0["default"] = pool }
     let interpreters: Interpreters
     do {
+      var created = ContextBlueprint(installation, output: configuration.output)
+      created.bridge = bridge
       interpreters = try await Interpreters.start(
         process: process, runtime: serial,
-        blueprint: ContextBlueprint(installation, output: configuration.output),
+        blueprint: created,
         policy: policy, lifecycle: lifecycle)
     } catch {
       await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime failed to start"))
+      bridge.retire()
       throw error
     }
     return PythonRuntime(
       discovery: discovery, process: process, policy: policy, output: configuration.output, serial: serial,
       directory: directory, lifecycle: lifecycle,
       preload: preload,
-      paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
+      paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters, bridge: bridge)
   }
 
   /// What every new context is given: the registries as they are at that moment.
   private static func blueprintMaker(
     _ installation: PythonInstallation, _ preload: PythonPreload, _ paths: PythonPaths,
-    _ imports: PythonImports, _ output: PythonOutputPolicy
+    _ imports: PythonImports, _ output: PythonOutputPolicy, _ bridge: SwiftBridge
   ) -> @Sendable () -> ContextBlueprint {
     {
       var blueprint = ContextBlueprint(installation, output: output)
+      blueprint.bridge = bridge
       blueprint.paths = paths.all
       blueprint.imports = imports.all
       blueprint.preload = preload.snapshot
@@ -188,7 +207,7 @@ public final class PythonRuntime: Sendable {
   }
 
   var blueprint: ContextBlueprint {
-    PythonRuntime.blueprintMaker(installation, preload, paths, imports, output)()
+    PythonRuntime.blueprintMaker(installation, preload, paths, imports, output, bridge)()
   }
 
   /// ownGIL where available, else worker.
@@ -262,6 +281,7 @@ public final class PythonRuntime: Sendable {
         group.addTask { await context.close(deadline: deadline, refusal: refusal) }
       }
     }
+    bridge.retire()
   }
 
   /// Interrupts the call running on `context` (see ``PythonContext/interrupt()``).
