@@ -204,25 +204,38 @@ enum SwiftModule {
         _local.ticker = loop.call_later(0.02, _tick, loop)
 
 
+    def _repair(loop):
+        # An interrupt that landed inside the loop's own bookkeeping (worker contexts get it as
+        # an asynchronous exception, which may land anywhere) can leave it marked running.
+        if loop.is_running():
+            import asyncio.events
+            loop._thread_id = None
+            loop._stopping = False
+            asyncio.events._set_running_loop(None)
+
+
     def _run(awaitable):
         '''Runs `awaitable` to completion on this context's loop. Interrupted (KeyboardInterrupt
         from SwiftPy), it cancels the task and lets its CancelledError handlers run first.'''
         import asyncio
         loop = _event_loop()
+        _repair(loop)
         task = asyncio.ensure_future(awaitable, loop=loop)
         _tick(loop)
         try:
             return loop.run_until_complete(task)
         except BaseException:
-            if not task.done():
-                task.cancel()
-                held = _hold()
-                try:
-                    loop.run_until_complete(asyncio.wait([task]))
-                except BaseException:
-                    pass
-                finally:
-                    _restore(held)
+            held = _hold()  # SwiftPy's own cleanup: no further interrupt lands in it
+            try:
+                _repair(loop)
+                if not task.done():
+                    task.cancel()
+                    try:
+                        loop.run_until_complete(asyncio.wait([task]))
+                    except BaseException:
+                        _repair(loop)
+            finally:
+                _restore(held)
             raise
         finally:
             ticker = getattr(_local, 'ticker', None)
