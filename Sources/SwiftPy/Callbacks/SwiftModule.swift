@@ -311,14 +311,21 @@ enum SwiftModule {
         return SwiftLogHandler()
 
 
+    _configured_level = None
+
+
     def _configure_logging(level):
+        # The main interpreter (worker contexts) may serve several runtimes: its root level is
+        # the lowest of theirs, and SwiftPy drops each runtime's records below its own level.
+        global _configured_level
         import logging
         root = logging.getLogger()
         if not any(getattr(h, '_swiftpy', False) for h in root.handlers):
             handler = _make_handler()
             handler._swiftpy = True
             root.addHandler(handler)
-        root.setLevel(level)
+        _configured_level = level if _configured_level is None else min(_configured_level, level)
+        root.setLevel(_configured_level)
     """#
 
   // MARK: The builtins
@@ -490,6 +497,7 @@ enum SwiftModule {
     else { return }
     // A context's thread bears its name; other threads (Python's own) tell the interpreter's.
     let context = InterpreterThread.current?.name ?? args[3].stringValue ?? "?"
+    if let bridge, levelNumber < PythonLogging.pythonLevel(bridge.logging.level) { return }
     let logger = bridge?.logging.logger ?? PythonLogging.fallback
     logger.log(
       level: PythonLogging.swiftLevel(levelNumber), "\(message)",

@@ -125,6 +125,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       }
       context.becomeCurrent()
     }
+    SwiftPyLog.logger.debug(
+      "context started", metadata: ["context": "\(name)", "mode": "\(mode)", "interpreter": "\(thread.interpreterID)"])
     return context
   }
 
@@ -242,6 +244,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// short (``SwiftPyError/Code/shuttingDown`` at a runtime's shutdown).
   func close(deadline: Duration?, refusal: SwiftPyError?) async {
     await thread.close(deadline: deadline, grace: policy.grace, refusal: refusal)
+    SwiftPyLog.logger.debug("context stopped", metadata: ["context": "\(name)", "mode": "\(mode)"])
   }
 
   // MARK: Running code in any namespace
