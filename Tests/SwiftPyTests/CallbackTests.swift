@@ -46,7 +46,9 @@ struct CallbackTests {
     }
   }
 
-  @Test("A Swift error is a catchable swift.SwiftError; a nested Python exception keeps its type", arguments: callbackModes)
+  @Test(
+    "A Swift error is a catchable swift.SwiftError; a nested Python exception keeps its type",
+    arguments: callbackModes)
   func errors(mode: PythonContext.Mode) async throws {
     try await withRuntime(callbackRuntime(mode)) { py in
       let ctx = try await py.newContext(mode: mode)
@@ -78,7 +80,9 @@ struct CallbackTests {
       #expect(nested.arrayValue?.last?.stringValue?.contains("twelve") == true)
       let unknown = try await ctx.eval("caught(lambda: swift.call('nothing'))")
       #expect(unknown.arrayValue?.first == "NotRegisteredError")
-      #expect(try await ctx.eval("caught(lambda: exec('from swift import nothing'))").arrayValue?.first == "ImportError")
+      #expect(
+        try await ctx.eval("caught(lambda: exec('from swift import nothing'))").arrayValue?.first
+          == "ImportError")
       // Uncaught, a nested Python exception reaches the Swift caller with its type.
       let error = await expectPythonError { _ = try await ctx.eval("swift.parse('x')") }
       #expect(error?.type == "ValueError")
@@ -87,7 +91,9 @@ struct CallbackTests {
     }
   }
 
-  @Test("Python → Swift → Python → Swift to depth 10 on one context, each callback once", arguments: callbackModes)
+  @Test(
+    "Python → Swift → Python → Swift to depth 10 on one context, each callback once", arguments: callbackModes
+  )
   func depthTen(mode: PythonContext.Mode) async throws {
     try await withRuntime(callbackRuntime(mode, size: 1)) { py in
       let ctx = try await py.newContext(mode: mode)
@@ -132,7 +138,8 @@ struct CallbackTests {
         for index in 0..<1000 {
           group.addTask {
             let value = try await py.eval(
-              "(__import__('swift').next(i), __import__('threading').get_ident())", locals: ["i": .int(index)],
+              "(__import__('swift').next(i), __import__('threading').get_ident())",
+              locals: ["i": .int(index)],
               timeout: .seconds(120))
             return (index, value)
           }

@@ -22,7 +22,8 @@ struct CoroutineTests {
       #expect(try await ctx.eval("double(5)") == 10)
       #expect(try await ctx.call("__main__", "gathered") == [2, 4, 6])
       // The loop stays the context's own between calls.
-      #expect(try await ctx.eval("__import__('swift')._event_loop() is __import__('swift')._event_loop()") == true)
+      #expect(
+        try await ctx.eval("__import__('swift')._event_loop() is __import__('swift')._event_loop()") == true)
       // A one-shot call of an async def on the pool too.
       #expect(try await py.call("asyncio", "sleep", args: [0.01, "slept"]) == "slept")
     }

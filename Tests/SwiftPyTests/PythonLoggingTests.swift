@@ -48,7 +48,8 @@ struct PythonLoggingTests {
       defaultPool: .init(size: 3, mode: .worker), logging: PythonLogging(logger: logger, level: .warning))
     try await withRuntime(configuration) { py in
       let contexts = [
-        try await py.newContext(mode: .worker), try await py.newContext(mode: ownGILAvailable ? .ownGIL : .subinterp),
+        try await py.newContext(mode: .worker),
+        try await py.newContext(mode: ownGILAvailable ? .ownGIL : .subinterp),
       ]
       for ctx in contexts {
         try await ctx.exec(

@@ -24,7 +24,10 @@ struct SharedStateTests {
         """)
       #expect(py.state.get("config") == ["depth": 3, "name": "x"])
       #expect(py.state.get("from_python") == [1, "two", .none])
-      #expect(try await ctx.eval("[missing, created, again, swapped, removed]") == ["default", true, false, true, .none])
+      #expect(
+        try await ctx.eval("[missing, created, again, swapped, removed]") == [
+          "default", true, false, true, .none,
+        ])
       #expect(py.state.get("lock") == "passed")
       #expect(py.state.keys == ["config", "from_python", "lock"])
       #expect(try await ctx.eval("swift.state.keys()") == ["config", "from_python", "lock"])
@@ -54,7 +57,8 @@ struct SharedStateTests {
         }
         for ctx in standalone {
           group.addTask {
-            try await ctx.exec("import swift\nfor _ in range(\(perCall)):\n    swift.state.incr('hits', by=2)")
+            try await ctx.exec(
+              "import swift\nfor _ in range(\(perCall)):\n    swift.state.incr('hits', by=2)")
           }
         }
         group.addTask {

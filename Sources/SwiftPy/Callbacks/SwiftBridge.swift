@@ -1,8 +1,7 @@
 import Synchronization
 
 /// What one runtime offers the Python of its interpreters through the `swift` module: the
-/// Swift functions registered with ``PythonRuntime/register(_:_:)-(_,(([PythonValue],[String:PythonValue])async_throws->PythonValue))``,
-/// the shared ``PythonState``, and where Python's `logging` records go (ARCHITECTURE.md,
+/// Swift functions registered with `PythonRuntime.register`, the shared ``PythonState``, and where Python's `logging` records go (ARCHITECTURE.md,
 /// "Python calls Swift").
 ///
 /// Every interpreter's `swift` module finds its runtime's bridge by number: through the calling

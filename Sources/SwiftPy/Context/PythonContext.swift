@@ -126,7 +126,8 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       context.becomeCurrent()
     }
     SwiftPyLog.logger.debug(
-      "context started", metadata: ["context": "\(name)", "mode": "\(mode)", "interpreter": "\(thread.interpreterID)"])
+      "context started",
+      metadata: ["context": "\(name)", "mode": "\(mode)", "interpreter": "\(thread.interpreterID)"])
     return context
   }
 
