@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
 
   @Option(help: "Round trips measured for the latency figure.") var calls = 20_000
   @Option(help: "Loop iterations per CPU-bound task.") var work = 2_000_000
+  @Flag(help: "Measure only the callback and stream figures.") var callbacksOnly = false
 
   func run() async throws {
     let clock = ContinuousClock()
@@ -22,6 +23,11 @@ struct BenchCommand: AsyncParsableCommand {
       "SwiftPy bench — Python \(py.installation.version), \(cores) cores, default pool \(py.defaultPool.mode)"
     )
     print("")
+    if callbacksOnly {
+      try await CallbackBenchmark.run(py, calls: calls, clock: clock)
+      await py.shutdown()
+      return
+    }
     report("first runtime start (discovery, CPython init, pool of 2)", startTime)
     // A second runtime in the same process: CPython is up, so this is the pool alone.
     let poolBegan = clock.now
@@ -37,6 +43,7 @@ struct BenchCommand: AsyncParsableCommand {
     try await parallelSpeedup(py, mode: mode, cores: cores, clock: clock)
     try await interruptLatency(py, clock: clock)
     try await MixedLoadBenchmark.run(py, clock: clock)
+    try await CallbackBenchmark.run(py, calls: calls, clock: clock)
     await py.shutdown()
   }
 
