@@ -287,6 +287,33 @@ enum SwiftModule {
             iterator.close()
 
 
+    def _cleanup():
+        '''Run on a context's thread just before its interpreter (or thread state) ends, while
+        modules are intact: open streams are closed (their `finally` runs), the event loop is
+        closed, and the thread's stand-in threading.Thread (made by logging, say) is dropped.'''
+        for key in list(_streams()):
+            try:
+                _stream_close(key)
+            except BaseException:
+                pass
+        loop = getattr(_local, 'loop', None)
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            except BaseException:
+                pass
+            loop.close()
+        _local.loop = None
+        import sys
+        threading = sys.modules.get('threading')
+        info = getattr(threading, '_thread_local_info', None)
+        if info is not None and hasattr(info, '_track_dummy_thread_ref'):
+            try:
+                del info._track_dummy_thread_ref
+            except BaseException:
+                pass
+
+
     # Logging: records go to swift-log, with the logger's name, level and the context's name.
     def _make_handler():
         import logging
@@ -327,6 +354,19 @@ enum SwiftModule {
         _configured_level = level if _configured_level is None else min(_configured_level, level)
         root.setLevel(_configured_level)
     """#
+
+  /// Runs `swift._cleanup()` in the attached interpreter, if it has the module; on a context's
+  /// thread just before its interpreter or thread state ends. Never throws.
+  static func cleanUp() {
+    guard let modules = PyImport_AddModule("sys").flatMap({ PyObject_GetAttrString($0, "modules") }) else {
+      PyErr_Clear()
+      return
+    }
+    defer { Py_DecRef(modules) }
+    guard PyDict_GetItemString(modules, "swift") != nil else { return }  // borrowed
+    if let result = try? Coroutines.callModule("_cleanup", []) { Py_DecRef(result) }
+    if PyErr_Occurred() != nil { PyErr_Clear() }
+  }
 
   // MARK: The builtins
 

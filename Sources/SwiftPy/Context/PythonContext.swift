@@ -103,6 +103,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       // A sandboxed worker thread leaves the main interpreter's sandbox: its OS thread id may
       // be reused by an unsandboxed context later.
       if leavesSandbox { Sandbox.leave() }
+      SwiftModule.cleanUp()  // streams closed, event loop closed, while modules are intact
       state.value.own.map(Py_DecRef)
       state.value.base.map(Py_DecRef)
       for session in state.value.sessions.values { session.drop() }
