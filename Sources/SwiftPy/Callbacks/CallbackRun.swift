@@ -47,7 +47,8 @@ enum CallbackRun {
     let completion = Completion()
     let job = thread.runningJobID
     let task = Task {
-      let result = await Result { try await body(args, kwargs) }
+      // Calls this task makes are the waiting job's children: only they run nested in it.
+      let result = await Job.$waitingParent.withValue(job) { await Result { try await body(args, kwargs) } }
       completion.finish(result)
       thread.wake()
     }

@@ -477,9 +477,11 @@ final class InterpreterThread: @unchecked Sendable {
 
   /// The next job: the own queue first, then the shared queue (while serving). With
   /// `orSleep`, an empty shared queue registers the thread as idle.
-  private func nextJob(orSleep: Bool = false) -> Job? {
+  private func nextJob(orSleep: Bool = false, where accept: ((Job) -> Bool)? = nil) -> Job? {
     let own = condition.withLock { () -> Job? in
-      guard let job = guarded.queue.popFirst() else { return nil }
+      let index = accept.map { guarded.queue.firstIndex(where: $0) } ?? (guarded.queue.isEmpty ? nil : 0)
+      guard let index else { return nil }
+      let job = guarded.queue.remove(at: index)
       pending.subtract(1, ordering: .relaxed)
       if job.isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
       willRun(job)
@@ -487,7 +489,9 @@ final class InterpreterThread: @unchecked Sendable {
       return job
     }
     if let own { return own }
-    guard isServingFlag.load(ordering: .acquiring), let job = shared?.pop(for: self, orSleep: orSleep) else {
+    guard isServingFlag.load(ordering: .acquiring),
+      let job = shared?.pop(for: self, orSleep: orSleep, where: accept)
+    else {
       return nil
     }
     condition.withLock { guarded.running = job }
@@ -561,18 +565,15 @@ final class InterpreterThread: @unchecked Sendable {
       }
       _ = spy_gate_exchange(gate, 1)
     }
+    let waiting = Set(condition.withLock { guarded.outer.map(\.id) } + [outerID])
+    let isNested = { (job: Job) in job.parent != 0 && waiting.contains(job.parent) }
     while !isDone() {
       if interrupter.target.load(ordering: .acquiring) == outerID { return false }
       // This context's own jobs, then its pool's: a callback may call back into the pool too.
-      if let job = nextJob() {
-        _ = spy_gate_exchange(gate, 1)
-        job.run()
-        runningID.store(outerID, ordering: .releasing)
-        continue
-      }
-      // Nothing of its own: the pool's queue once more, registering as idle so that a call
-      // pushed there later (a callback calling its pool) wakes this thread.
-      if let job = nextJob(orSleep: true) {
+      // Only the jobs made by the Swift that a job here waits for (their ancestors are all on
+      // this thread): others wait for the thread, or run on another context, rather than nest
+      // here without bound.
+      if let job = nextJob(where: isNested) {
         _ = spy_gate_exchange(gate, 1)
         job.run()
         runningID.store(outerID, ordering: .releasing)
@@ -582,7 +583,7 @@ final class InterpreterThread: @unchecked Sendable {
       _ = spy_gate_exchange(gate, 0)
       let state = PyEval_SaveThread()
       condition.withLock {
-        while guarded.queue.isEmpty && !guarded.wakeRequested {
+        while !guarded.queue.contains(where: isNested) && !guarded.wakeRequested {
           guarded.sleeping = true
           condition.wait()
           guarded.sleeping = false
