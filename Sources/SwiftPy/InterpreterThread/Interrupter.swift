@@ -33,7 +33,8 @@ final class Interrupter: Sendable {
   private func escalate(
     _ job: UInt64, reason: String, until deadline: ContinuousClock.Instant, grace: Duration
   ) {
-    _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self] in
+    // The timer holds the thread (unowned here): a context released meanwhile is not read freed.
+    _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self, thread] in
       guard thread.isRunning(jobID: job) else { return }
       if ContinuousClock.now < deadline {
         send(to: job, reason: reason)
@@ -51,7 +52,7 @@ final class Interrupter: Sendable {
 
   /// An abandoned thread's stuck job gets an interrupt every second for as long as it runs.
   private func keepInterrupting(_ job: UInt64, reason: String) {
-    _ = DeadlineScheduler.shared.schedule(after: .seconds(1)) { [self] in
+    _ = DeadlineScheduler.shared.schedule(after: .seconds(1)) { [self, thread] in
       guard thread.isRunning(jobID: job) else { return }
       send(to: job, reason: reason)
       keepInterrupting(job, reason: reason)
