@@ -139,8 +139,7 @@ struct CallbackTests {
           group.addTask {
             let value = try await py.eval(
               "(__import__('swift').next(i), __import__('threading').get_ident())",
-              locals: ["i": .int(index)],
-              timeout: .seconds(120))
+              locals: ["i": .int(index)])
             return (index, value)
           }
         }
