@@ -110,7 +110,9 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       state.value = State()
       PythonContext.resignCurrent()
     }
-    try await thread.start(within: policy.startLimit, grace: policy.grace) { [unowned context] in
+    // `context` is held until the setup ends: a start given up (its caller answered, the
+    // context released) may still be running it.
+    try await thread.start(within: policy.startLimit, grace: policy.grace) { [context] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
         let base = try ContextSetup.makeBaseGlobals(
