@@ -34,9 +34,14 @@ let package = Package(
       name: "swiftpy",
       dependencies: ["SwiftPy", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
-    // Runnable examples: `swift run QuickStart`.
+    // Runnable examples: `swift run QuickStart`, `swift run SwiftCallbacks`.
     .executableTarget(name: "QuickStart", dependencies: ["SwiftPy"], path: "Examples/QuickStart"),
     .executableTarget(name: "HotReload", dependencies: ["SwiftPy"], path: "Examples/HotReload"),
+    // Python calling Swift: `swift run SwiftCallbacks`.
+    .executableTarget(
+      name: "SwiftCallbacks",
+      dependencies: ["SwiftPy", .product(name: "Logging", package: "swift-log")],
+      path: "Examples/SwiftCallbacks"),
     // The tests run the `swiftpy` executable too, so they depend on it to have it built.
     .testTarget(name: "SwiftPyTests", dependencies: ["SwiftPy", "swiftpy", "FileWatching"]),
     .testTarget(name: "FileWatchingTests", dependencies: ["FileWatching"]),

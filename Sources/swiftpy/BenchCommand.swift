@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
   @Option(help: "Loop iterations per CPU-bound task.") var work = 2_000_000
   @Flag(help: "Measure hot reload only: rename() to new code in a pool of 4, beside hotload's loop.")
   var reload = false
+  @Flag(help: "Measure only the callback and stream figures.") var callbacksOnly = false
 
   func run() async throws {
     let clock = ContinuousClock()
@@ -31,6 +32,11 @@ struct BenchCommand: AsyncParsableCommand {
       "SwiftPy bench — Python \(py.installation.version), \(cores) cores, default pool \(py.defaultPool.mode)"
     )
     print("")
+    if callbacksOnly {
+      try await CallbackBenchmark.run(py, calls: calls, clock: clock)
+      await py.shutdown()
+      return
+    }
     report("first runtime start (discovery, CPython init, pool of 2)", startTime)
     // A second runtime in the same process: CPython is up, so this is the pool alone.
     let poolBegan = clock.now
@@ -46,6 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
     try await parallelSpeedup(py, mode: mode, cores: cores, clock: clock)
     try await interruptLatency(py, clock: clock)
     try await MixedLoadBenchmark.run(py, clock: clock)
+    try await CallbackBenchmark.run(py, calls: calls, clock: clock)
     await py.shutdown()
     try await ReloadBenchmark.run(installation: py.installation, clock: clock)
   }

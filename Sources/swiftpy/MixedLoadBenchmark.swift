@@ -28,7 +28,8 @@ enum MixedLoadBenchmark {
     let p99: Duration
     let total: Duration
     var description: String {
-      String(format: "%.1f ms / %.1f ms, %.2f s", p50.milliseconds, p99.milliseconds, total.milliseconds / 1000)
+      String(
+        format: "%.1f ms / %.1f ms, %.2f s", p50.milliseconds, p99.milliseconds, total.milliseconds / 1000)
     }
   }
 

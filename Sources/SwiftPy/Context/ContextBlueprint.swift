@@ -14,6 +14,8 @@ struct ContextBlueprint: Sendable {
   var sandbox = false
   /// Where the context's Python output goes (the runtime's ``PythonRuntime/Configuration/output``).
   var output = PythonOutputPolicy.inherit
+  /// The runtime's Swift functions, shared state and logging, for the `swift` module.
+  var bridge: SwiftBridge?
 
   /// A blueprint with nothing registered: the installation's own executable and site-packages.
   init(_ installation: PythonInstallation, output: PythonOutputPolicy = .inherit) {
@@ -41,6 +43,7 @@ enum ContextSetup {
   static func prepare(_ blueprint: ContextBlueprint, sandboxWholeInterpreter: Bool = true) throws {
     try OutputStreams.install(blueprint.output)
     if blueprint.sandbox { try Sandbox.enter(wholeInterpreter: sandboxWholeInterpreter) }
+    try SwiftModule.install(blueprint.bridge, context: InterpreterThread.current?.name ?? "main")
     try run(
       """
       import sys, site

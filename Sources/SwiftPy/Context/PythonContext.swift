@@ -103,15 +103,16 @@ public final class PythonContext: Sendable, CustomStringConvertible {
       // A sandboxed worker thread leaves the main interpreter's sandbox: its OS thread id may
       // be reused by an unsandboxed context later.
       if leavesSandbox { Sandbox.leave() }
+      SwiftModule.cleanUp()  // streams closed, event loop closed, while modules are intact
       state.value.own.map(Py_DecRef)
       state.value.base.map(Py_DecRef)
       for session in state.value.sessions.values { session.drop() }
       state.value = State()
       PythonContext.resignCurrent()
     }
-    // Weak: a start given up at its limit finishes its setup after `start` has thrown and the
-    // context is gone.
-    try await thread.start(within: policy.startLimit, grace: policy.grace) { [weak context] in
+    // `context` is held until the setup ends: a start given up (its caller answered, the
+    // context released) may still be running it.
+    try await thread.start(within: policy.startLimit, grace: policy.grace) { [context] in
       try PythonContext.hintingSubinterpreterImports(mode) {
         try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
         let base = try ContextSetup.makeBaseGlobals(
@@ -125,8 +126,11 @@ public final class PythonContext: Sendable, CustomStringConvertible {
         }
         if state.value.own == nil { throw PythonError.fetch() }
       }
-      context?.becomeCurrent()
+      context.becomeCurrent()
     }
+    SwiftPyLog.logger.debug(
+      "context started",
+      metadata: ["context": "\(name)", "mode": "\(mode)", "interpreter": "\(thread.interpreterID)"])
     return context
   }
 
@@ -244,6 +248,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   /// short (``SwiftPyError/Code/shuttingDown`` at a runtime's shutdown).
   func close(deadline: Duration?, refusal: SwiftPyError?) async {
     await thread.close(deadline: deadline, grace: policy.grace, refusal: refusal)
+    SwiftPyLog.logger.debug("context stopped", metadata: ["context": "\(name)", "mode": "\(mode)"])
   }
 
   // MARK: Running code in any namespace

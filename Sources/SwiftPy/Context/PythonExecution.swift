@@ -47,9 +47,10 @@ enum PythonExecution {
       .makePythonObject()
     }
     defer { localsDict.map(Py_DecRef) }
-    guard let result = userCode({ PyEval_EvalCode(compiled, globals, localsDict ?? globals) }) else {
+    guard let evaluated = userCode({ PyEval_EvalCode(compiled, globals, localsDict ?? globals) }) else {
       throw PythonError.fetch()
     }
+    let result = try Coroutines.settle(evaluated)  // a coroutine: its awaited result
     defer { Py_DecRef(result) }
     return try PythonValue(pythonObject: result)
   }
@@ -79,7 +80,7 @@ enum PythonExecution {
   ) throws -> PythonValue {
     let callable = try resolve(module, function, globals: globals)
     defer { Py_DecRef(callable) }
-    let result = try invoke(callable, args: args, kwargs: kwargs)
+    let result = try Coroutines.settle(invoke(callable, args: args, kwargs: kwargs))  // `async def`: awaited
     defer { Py_DecRef(result) }
     return try PythonValue(pythonObject: result)
   }

@@ -81,6 +81,8 @@ final class InterpreterThread: @unchecked Sendable {
   private let isAbandonedFlag = Atomic<Bool>(false)
   private let hasEndedFlag = Atomic<Bool>(false)
   private let guests: GuestThreads
+  /// What to do when a job waiting in Swift is interrupted (``onInterrupt(of:_:)``).
+  private let interruptHandlers = Mutex<[UInt64: @Sendable () -> Void]>([:])
   private lazy var interrupter = Interrupter(thread: self)
   /// Open while a job runs: interrupts land only then (see `SPyInterruptGate`).
   private let gate: UnsafeMutablePointer<SPyInterruptGate> = {
@@ -262,6 +264,18 @@ final class InterpreterThread: @unchecked Sendable {
       if let running, running.id == target { running.refuse(answering) }
     }
     return interrupter.interrupt(job: target, because: reason, grace: grace)
+  }
+
+  /// Runs `handler` when job `job` is interrupted (its caller stopped waiting) while it waits in
+  /// Swift: the Swift it waits for — a callback's task — is cancelled, at every depth
+  /// (ARCHITECTURE.md, "Re-entrancy"). `nil` removes it.
+  func onInterrupt(of job: UInt64, _ handler: (@Sendable () -> Void)?) {
+    interruptHandlers.withLock { $0[job] = handler }
+  }
+
+  /// Tells job `job`'s interrupt handler, if it has one (see ``Interrupter``).
+  func interrupted(job: UInt64) {
+    interruptHandlers.withLock { $0[job] }?()
   }
 
   /// Adds a pending call in the interpreter unless it is ending.
@@ -464,11 +478,11 @@ final class InterpreterThread: @unchecked Sendable {
   }
 
   /// The next job: the own queue first, then the shared queue (while serving). With
-  /// `orSleep`, an empty shared queue registers the thread as idle. `nested` (inside a waiting
-  /// job) skips the jobs that run only between two jobs.
-  private func nextJob(orSleep: Bool = false, nested: Bool = false) -> Job? {
+  /// `orSleep`, an empty shared queue registers the thread as idle.
+  private func nextJob(orSleep: Bool = false, where accept: ((Job) -> Bool)? = nil) -> Job? {
     let own = condition.withLock { () -> Job? in
-      guard let index = guarded.queue.firstIndex(where: { !nested || !$0.betweenJobs }) else { return nil }
+      let index = accept.map { guarded.queue.firstIndex(where: $0) } ?? (guarded.queue.isEmpty ? nil : 0)
+      guard let index else { return nil }
       let job = guarded.queue.remove(at: index)
       pending.subtract(1, ordering: .relaxed)
       if job.isRequest { pendingRequests.subtract(1, ordering: .relaxed) }
@@ -477,7 +491,9 @@ final class InterpreterThread: @unchecked Sendable {
       return job
     }
     if let own { return own }
-    guard isServingFlag.load(ordering: .acquiring), let job = shared?.pop(for: self, orSleep: orSleep) else {
+    guard isServingFlag.load(ordering: .acquiring),
+      let job = shared?.pop(for: self, orSleep: orSleep, where: accept)
+    else {
       return nil
     }
     condition.withLock { guarded.running = job }
@@ -551,10 +567,15 @@ final class InterpreterThread: @unchecked Sendable {
       }
       _ = spy_gate_exchange(gate, 1)
     }
+    let waiting = Set(condition.withLock { guarded.outer.map(\.id) } + [outerID])
+    let isNested = { (job: Job) in !job.betweenJobs && job.parent != 0 && waiting.contains(job.parent) }
     while !isDone() {
       if interrupter.target.load(ordering: .acquiring) == outerID { return false }
       // This context's own jobs, then its pool's: a callback may call back into the pool too.
-      if let job = nextJob(nested: true) {
+      // Only the jobs made by the Swift that a job here waits for (their ancestors are all on
+      // this thread): others wait for the thread, or run on another context, rather than nest
+      // here without bound.
+      if let job = nextJob(where: isNested) {
         _ = spy_gate_exchange(gate, 1)
         job.run()
         runningID.store(outerID, ordering: .releasing)
@@ -564,7 +585,7 @@ final class InterpreterThread: @unchecked Sendable {
       _ = spy_gate_exchange(gate, 0)
       let state = PyEval_SaveThread()
       condition.withLock {
-        while guarded.queue.allSatisfy(\.betweenJobs) && !guarded.wakeRequested {
+        while !guarded.queue.contains(where: isNested) && !guarded.wakeRequested {
           guarded.sleeping = true
           condition.wait()
           guarded.sleeping = false

@@ -25,6 +25,7 @@ final class Interrupter: Sendable {
     guard let thread, thread.isRunning(jobID: job) else { return false }
     target.store(job, ordering: .releasing)
     thread.wake()  // a job waiting in Swift (serveNested) gives up
+    thread.interrupted(job: job)  // and the Swift it waits for is cancelled
     send(to: job, reason: reason)
     escalate(job, reason: reason, until: ContinuousClock.now + grace, grace: grace)
     return true

@@ -28,6 +28,13 @@ final class Job: Sendable {
   /// queue meanwhile (``InterpreterThread/serveNested(until:)``) leaves it queued (a reload,
   /// ARCHITECTURE.md, "Hot reload").
   let betweenJobs: Bool
+  /// The job waiting in Swift (``InterpreterThread/serveNested(until:)``) on whose behalf this
+  /// one was made — by the Swift it waits for — or 0. Only such jobs run nested in it.
+  let parent: UInt64
+
+  /// Set for the Swift a waiting job waits for (a callback's task): jobs it makes are that job's
+  /// children (ARCHITECTURE.md, "Re-entrancy").
+  @TaskLocal static var waitingParent: UInt64 = 0
   /// Runs on the interpreter thread with the interpreter attached; answers the caller.
   private let work: @Sendable () -> Void
   /// Answers the caller with an error instead of running.
@@ -43,6 +50,7 @@ final class Job: Sendable {
     self.id = Job.serials.wrappingAdd(1, ordering: .relaxed).newValue
     self.kind = kind
     self.betweenJobs = betweenJobs
+    self.parent = Job.waitingParent
     self.work = work
     self.refusal = refuse
     self.place = Mutex(.finished)

@@ -36,14 +36,17 @@ final class SharedJobQueue: JobQueue {
   /// (affinity), else the one idle longest. Refuses the job when the queue was stopped.
   func push(_ job: Job, preferring preferred: InterpreterThread? = nil) {
     job.wait(in: self)
-    let (refusal, wake) = state.withLock { state -> (SwiftPyError?, InterpreterThread?) in
-      if let refusal = state.refusal { return (refusal, nil) }
+    let (refusal, wake, members) = state.withLock {
+      state -> (SwiftPyError?, InterpreterThread?, [InterpreterThread]) in
+      if let refusal = state.refusal { return (refusal, nil, []) }
       state.jobs.append(job)
       waiting.add(1, ordering: .releasing)
-      return (nil, takeIdle(&state, preferring: preferred))
+      return (nil, takeIdle(&state, preferring: preferred), job.parent == 0 ? [] : state.members)
     }
     if let refusal { job.refuse(refusal) }
     wake?.wake()
+    // A job made by Swift that a job of this pool waits for: that job's thread may run it.
+    members.first { $0.isRunning(jobID: job.parent) }?.wake()
   }
 
   /// Puts jobs back at the front, in order (from a context lost before it started them).
@@ -64,8 +67,16 @@ final class SharedJobQueue: JobQueue {
 
   /// The next job `thread` may run, or nil. With `orSleep`, a thread that finds nothing is
   /// registered as idle (atomically with the check, so no push is missed) and will be woken.
-  func pop(for thread: InterpreterThread, orSleep: Bool = false) -> Job? {
+  func pop(for thread: InterpreterThread, orSleep: Bool = false, where accept: ((Job) -> Bool)? = nil) -> Job?
+  {
     let job = state.withLock { state -> Job? in
+      if let accept {  // a thread waiting in Swift takes only the jobs made for it
+        guard let index = state.jobs.firstIndex(where: accept) else { return nil }
+        let job = state.jobs.remove(at: index)
+        waiting.subtract(1, ordering: .relaxed)
+        thread.willRun(job)
+        return job
+      }
       if state.mayServe(thread), let job = state.jobs.popFirst() {
         waiting.subtract(1, ordering: .relaxed)
         // Under the lock: a job out of the queue is always "running", with its id already

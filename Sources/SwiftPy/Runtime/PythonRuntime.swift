@@ -43,13 +43,18 @@ public final class PythonRuntime: Sendable {
     public var pythonSignalHandlers: Bool
     /// Where the Python output of this runtime's contexts goes (see <doc:PythonOutputGuide>).
     public var output: PythonOutputPolicy
+    /// Where Python's `logging` records go, and the level of the root logger in every
+    /// interpreter (see <doc:CallingSwiftFromPython>).
+    public var logging: PythonLogging
 
     public init(
       python: PythonChoice = .automatic, defaultPool: PoolConfiguration = .init(), preload: String? = nil,
       paths: [String] = [], imports: [String] = [], defaultTimeout: Duration? = nil,
       interruptGrace: Duration = .seconds(2), output: PythonOutputPolicy = .inherit,
-      contextStartTimeout: Duration = .seconds(30), pythonSignalHandlers: Bool = false
+      contextStartTimeout: Duration = .seconds(30), logging: PythonLogging = .init(),
+      pythonSignalHandlers: Bool = false
     ) {
+      self.logging = logging
       self.pythonSignalHandlers = pythonSignalHandlers
       self.contextStartTimeout = contextStartTimeout
       self.python = python
@@ -103,6 +108,9 @@ public final class PythonRuntime: Sendable {
   let lifecycle: RuntimeLifecycle
   /// Runs this runtime's reloads one at a time (ARCHITECTURE.md, "Hot reload").
   let reloads = ReloadLane()
+  /// What the `swift` module of this runtime's interpreters reaches: registered Swift
+  /// functions, shared state, logging.
+  let bridge: SwiftBridge
   /// The shutdown in progress or done: every `shutdown()` caller awaits the same one.
   private let shutdownTask = Mutex<Task<Void, Never>?>(nil)
   private static let serials = Atomic<Int>(0)
@@ -123,8 +131,9 @@ public final class PythonRuntime: Sendable {
     discovery: DiscoveryReport, process: PythonProcess, policy: CallPolicy, output: PythonOutputPolicy,
     serial: Int, directory: Directory, lifecycle: RuntimeLifecycle,
     preload: PythonPreload, paths: PythonPaths, imports: PythonImports, defaultPool: PythonPool,
-    interpreters: Interpreters
+    interpreters: Interpreters, bridge: SwiftBridge
   ) {
+    self.bridge = bridge
     self.lifecycle = lifecycle
     self.discovery = discovery
     self.installation = discovery.installation
@@ -153,41 +162,52 @@ public final class PythonRuntime: Sendable {
     let preload = PythonPreload(code: configuration.preload, lifecycle: lifecycle)
     let paths = PythonPaths(configuration.paths, lifecycle: lifecycle) { directory.allContexts }
     let imports = PythonImports(configuration.imports, lifecycle: lifecycle) { directory.allContexts }
-    let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output)
+    let bridge = SwiftBridge(logging: configuration.logging)
+    let blueprint = blueprintMaker(installation, preload, paths, imports, configuration.output, bridge)
     let mode = configuration.defaultPool.mode ?? defaultMode(for: installation)
     let size = configuration.defaultPool.size ?? ProcessInfo.processInfo.activeProcessorCount
     let policy = CallPolicy(
       defaultTimeout: configuration.defaultTimeout, grace: configuration.interruptGrace,
       startLimit: configuration.contextStartTimeout)
-    let pool = try await PythonPool.start(
-      name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox,
-      installation: installation,
-      policy: policy, threadPrefix: "rt\(serial)-default", blueprint: blueprint)
+    let pool: PythonPool
+    do {
+      pool = try await PythonPool.start(
+        name: "default", size: size, mode: mode, sandbox: configuration.defaultPool.sandbox,
+        installation: installation,
+        policy: policy, threadPrefix: "rt\(serial)-default", blueprint: blueprint)
+    } catch {
+      bridge.retire()
+      throw error
+    }
     directory.pools.withLock { $0["default"] = pool }
     let interpreters: Interpreters
     do {
+      var created = ContextBlueprint(installation, output: configuration.output)
+      created.bridge = bridge
       interpreters = try await Interpreters.start(
         process: process, runtime: serial,
-        blueprint: ContextBlueprint(installation, output: configuration.output),
+        blueprint: created,
         policy: policy, lifecycle: lifecycle)
     } catch {
       await pool.stop(deadline: nil, refusal: SwiftPyError(.shuttingDown, "the runtime failed to start"))
+      bridge.retire()
       throw error
     }
     return PythonRuntime(
       discovery: discovery, process: process, policy: policy, output: configuration.output, serial: serial,
       directory: directory, lifecycle: lifecycle,
       preload: preload,
-      paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters)
+      paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters, bridge: bridge)
   }
 
   /// What every new context is given: the registries as they are at that moment.
   private static func blueprintMaker(
     _ installation: PythonInstallation, _ preload: PythonPreload, _ paths: PythonPaths,
-    _ imports: PythonImports, _ output: PythonOutputPolicy
+    _ imports: PythonImports, _ output: PythonOutputPolicy, _ bridge: SwiftBridge
   ) -> @Sendable () -> ContextBlueprint {
     {
       var blueprint = ContextBlueprint(installation, output: output)
+      blueprint.bridge = bridge
       blueprint.paths = paths.all
       blueprint.imports = imports.all
       blueprint.preload = preload.snapshot
@@ -196,7 +216,7 @@ public final class PythonRuntime: Sendable {
   }
 
   var blueprint: ContextBlueprint {
-    PythonRuntime.blueprintMaker(installation, preload, paths, imports, output)()
+    PythonRuntime.blueprintMaker(installation, preload, paths, imports, output, bridge)()
   }
 
   /// ownGIL where available, else worker.
@@ -270,6 +290,7 @@ public final class PythonRuntime: Sendable {
         group.addTask { await context.close(deadline: deadline, refusal: refusal) }
       }
     }
+    bridge.retire()
   }
 
   /// Interrupts the call running on `context` (see ``PythonContext/interrupt()``).

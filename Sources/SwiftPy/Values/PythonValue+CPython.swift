@@ -149,7 +149,10 @@ extension PythonValue {
       var size: Py_ssize_t = 0
       guard let utf8 = PyUnicode_AsUTF8AndSize(object, &size) else {
         PyErr_Clear()
-        throw SwiftPyError(.invalidString, "a Python str holds lone surrogates (e.g. '\\ud800'), which a Swift String cannot represent", pythonType: "str")
+        throw SwiftPyError(
+          .invalidString,
+          "a Python str holds lone surrogates (e.g. '\\ud800'), which a Swift String cannot represent",
+          pythonType: "str")
       }
       budget -= size
       if budget < 0 { throw PythonValue.tooLarge("str") }
@@ -213,8 +216,11 @@ extension PythonValue {
       self = .set(members)
     } else {
       let name = PythonError.qualifiedTypeName(of: object)
-      throw SwiftPyError(.unsupportedType, "cannot convert a Python '\(name)' to PythonValue: only None, bool, int, float, str, "
-          + "bytes, list, tuple, dict, set and frozenset (and their subclasses) cross the boundary", pythonType: name)
+      throw SwiftPyError(
+        .unsupportedType,
+        "cannot convert a Python '\(name)' to PythonValue: only None, bool, int, float, str, "
+          + "bytes, list, tuple, dict, set and frozenset (and their subclasses) cross the boundary",
+        pythonType: name)
     }
   }
 
@@ -228,27 +234,37 @@ extension PythonValue {
   /// The pending Python exception, turned into a conversion error.
   private static func rejected(_ type: String) -> SwiftPyError {
     let error = PythonError.fetch()
-    return SwiftPyError(.rejectedByPython, "Python refused to build a \(type): \(error.type): \(error.message)", pythonType: type)
+    return SwiftPyError(
+      .rejectedByPython, "Python refused to build a \(type): \(error.type): \(error.message)",
+      pythonType: type)
   }
 
   /// Swift → Python: distinct keys collapsed in Python.
   private static func merged(_ type: String, swiftCount: Int) -> SwiftPyError {
-    SwiftPyError(.mergedKeys, "a \(type) of \(swiftCount) distinct PythonValue keys has fewer in Python: keys such as 1, 1.0 "
+    SwiftPyError(
+      .mergedKeys,
+      "a \(type) of \(swiftCount) distinct PythonValue keys has fewer in Python: keys such as 1, 1.0 "
         + "and True, or 0.0 and -0.0, are one key to Python", pythonType: type)
   }
 
   /// Python → Swift: distinct Python keys that are one PythonValue (two NaN objects).
   private static func merged(_ type: String, pythonKey: PythonValue) -> SwiftPyError {
-    SwiftPyError(.mergedKeys, "a Python \(type) holds two keys that are both \(pythonKey) as PythonValues (for example two NaN "
+    SwiftPyError(
+      .mergedKeys,
+      "a Python \(type) holds two keys that are both \(pythonKey) as PythonValues (for example two NaN "
         + "objects); converting would drop one", pythonType: type)
   }
 
   private static func tooLarge(_ type: String) -> SwiftPyError {
-    SwiftPyError(.tooLarge, "the result is larger than PythonValue.maximumResultSize (\(maximumResultSize) bytes); "
+    SwiftPyError(
+      .tooLarge,
+      "the result is larger than PythonValue.maximumResultSize (\(maximumResultSize) bytes); "
         + "return less, or raise the limit", pythonType: type)
   }
 
   private static func tooDeep(_ type: String) -> SwiftPyError {
-    SwiftPyError(.nestingTooDeep, "containers nest deeper than \(maximumDepth) levels (or a container contains itself)", pythonType: type)
+    SwiftPyError(
+      .nestingTooDeep, "containers nest deeper than \(maximumDepth) levels (or a container contains itself)",
+      pythonType: type)
   }
 }
