@@ -116,3 +116,28 @@ struct RuntimeTests {
     }
   }
 }
+
+/// Built-in functions that read their caller's frame work when called directly, as from
+/// module-level code of the namespace (`SystemError: frame does not exist` before).
+@Suite("Calls run at module level of their namespace")
+struct ModuleLevelCallTests {
+  @Test(arguments: [PythonContext.Mode.worker, .ownGIL])
+  func framelessBuiltinsSeeTheirNamespace(mode: PythonContext.Mode) async throws {
+    try await withRuntime(.init(defaultPool: .init(size: 1, mode: mode))) { (py) async throws in
+      #expect(try await py.call("builtins", "eval", args: ["1 + 1"]) == 2)
+      let ctx = try await py.newContext(mode: mode)
+      _ = try await ctx.call("builtins", "exec", args: ["counter = 41"])
+      #expect(try await ctx.eval("counter + 1") == 42)
+      #expect(try await ctx.call("builtins", "eval", args: ["__name__"]) == "__main__")
+      let names = try await ctx.call("builtins", "dir")
+      #expect(names.arrayValue?.contains("counter") == true, "\(names)")
+      #expect(names.arrayValue?.contains("__swiftpy_call__") == false, "\(names)")
+      // sys._getframe() called directly has a frame to return (which does not convert).
+      await #expect(throws: SwiftPyError.self) { try await ctx.call("sys", "_getframe") }
+      // A frame exists: the code object of the module-level caller.
+      _ = try await ctx.call("builtins", "exec", args: ["import sys\nname = sys._getframe().f_code.co_name"])
+      #expect(try await ctx.eval("name") == "<module>")
+      await ctx.close()
+    }
+  }
+}

@@ -80,7 +80,7 @@ enum PythonExecution {
   ) throws -> PythonValue {
     let callable = try resolve(module, function, globals: globals)
     defer { Py_DecRef(callable) }
-    let result = try Coroutines.settle(invoke(callable, args: args, kwargs: kwargs))  // `async def`: awaited
+    let result = try Coroutines.settle(invoke(callable, args: args, kwargs: kwargs, from: globals))  // `async def`: awaited
     defer { Py_DecRef(result) }
     return try PythonValue(pythonObject: result)
   }
@@ -117,8 +117,15 @@ enum PythonExecution {
   }
 
   /// Calls `callable` with converted arguments; a new reference to the result.
+  ///
+  /// With `namespace`, a built-in function is called from module-level code of that namespace,
+  /// as a script would call it: `exec`, `eval`, `globals()`, `vars()`, `dir()` and
+  /// `sys._getframe()` read the calling frame, and with no Python frame at all they fail
+  /// (`SystemError: frame does not exist`). Python functions have frames of their own and are
+  /// called directly (ARCHITECTURE.md, "Calls run at module level").
   static func invoke(
-    _ callable: PyObjectPointer, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>
+    _ callable: PyObjectPointer, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>,
+    from namespace: PyObjectPointer? = nil
   ) throws -> PyObjectPointer {
     let tuple = try PythonValue.tuple(args).makePythonObject()
     defer { Py_DecRef(tuple) }
@@ -129,7 +136,53 @@ enum PythonExecution {
         OrderedDictionary(uniqueKeysWithValues: kwargs.map { (PythonValue.string($0.key), $0.value) })
       ).makePythonObject()
     defer { dict.map(Py_DecRef) }
+    if let namespace, isBuiltinFunction(callable) {
+      return try callAtModuleLevel(callable, tuple, dict, in: namespace)
+    }
     guard let result = userCode({ PyObject_Call(callable, tuple, dict) }) else { throw PythonError.fetch() }
+    return result
+  }
+
+  /// A list in the interpreter's builtins: module-level code finds it by name without it being
+  /// a name of the namespace (so `dir()` and `globals()` do not show it). A stack, because a
+  /// call may call Swift that calls Python again (ARCHITECTURE.md, "Re-entrancy").
+  private static let pendingCalls = "__swiftpy_pending_calls__"
+
+  /// `callable` is a function implemented in C (`builtin_function_or_method`), like `len`.
+  private static func isBuiltinFunction(_ callable: PyObjectPointer) -> Bool {
+    guard let len = PyDict_GetItemString(PyEval_GetBuiltins(), "len") else { return false }  // borrowed
+    return spy_type(callable) == spy_type(len)
+  }
+
+  /// Evaluates `callable(*args, **kwargs)` as module-level code whose globals and locals are
+  /// `namespace`. The code takes its call off the stack before making it.
+  private static func callAtModuleLevel(
+    _ callable: PyObjectPointer, _ args: PyObjectPointer, _ kwargs: PyObjectPointer?,
+    in namespace: PyObjectPointer
+  ) throws -> PyObjectPointer {
+    let builtins = PyEval_GetBuiltins()
+    var stack = PyDict_GetItemString(builtins, pendingCalls)  // borrowed
+    if stack == nil {
+      guard let made = PyList_New(0) else { throw PythonError.fetch() }
+      defer { Py_DecRef(made) }
+      guard PyDict_SetItemString(builtins, pendingCalls, made) == 0 else { throw PythonError.fetch() }
+      stack = made
+    }
+    guard let stack, let packed = PyTuple_New(3),
+      let keywords = kwargs.map({ Py_IncRef($0); return $0 }) ?? PyDict_New()
+    else { throw PythonError.fetch() }
+    defer { Py_DecRef(packed) }
+    Py_IncRef(callable)
+    Py_IncRef(args)
+    // SetItem steals each reference, and cannot fail on a new tuple in range.
+    _ = PyTuple_SetItem(packed, 0, callable)
+    _ = PyTuple_SetItem(packed, 1, args)
+    _ = PyTuple_SetItem(packed, 2, keywords)
+    let name = pendingCalls
+    let code = try compile("\(name)[-1][0](*\(name)[-1][1], **\(name).pop()[2])", start: Int32(SPY_EVAL_INPUT))
+    defer { Py_DecRef(code) }
+    guard PyList_Append(stack, packed) == 0 else { throw PythonError.fetch() }
+    guard let result = userCode({ PyEval_EvalCode(code, namespace, namespace) }) else { throw PythonError.fetch() }
     return result
   }
 
