@@ -68,17 +68,24 @@ struct BoundedWaitsTests {
     }
   }
 
-  /// Abandoned threads are counted until their stuck call returns.
+  /// Abandoned threads are counted until their stuck call returns: here a blocking read that
+  /// only the test ends, however slowly the replacement starts on a loaded machine.
   @Test func abandonedThreadsAreCounted() async throws {
+    var fds: [Int32] = [0, 0]
+    #expect(pipe(&fds) == 0)
+    defer { close(fds[0]) }
     let configuration = PythonRuntime.Configuration(
       defaultPool: .init(size: 1), interruptGrace: .milliseconds(100))
     try await withRuntime(configuration) { (py) async throws in
       await #expect(throws: SwiftPyError.self) {
-        try await py.exec("import time\ntime.sleep(5)", timeout: .milliseconds(50))
+        try await py.exec("import os\nos.read(\(fds[0]), 1)", timeout: .milliseconds(50))
       }
       #expect(try await py.eval("1") == 1)  // served by the replacement
       #expect(try py.stats().abandonedThreads == 1)
-      try await waitFor { (try? py.stats().abandonedThreads) == 0 }  // the sleep returned
+      var byte: UInt8 = 1
+      #expect(write(fds[1], &byte, 1) == 1)
+      close(fds[1])
+      try await waitFor { (try? py.stats().abandonedThreads) == 0 }  // the read returned
     }
   }
 
