@@ -45,8 +45,10 @@ struct InterruptTests {
       // An explicit timeout beats the default.
       #expect(try await py.eval("sum(range(10))", timeout: .seconds(30)) == 45)
       // A blocking C call cannot be interrupted: it completes, and a completed call answers
-      // with its result (late) — `.timeout` always means "did not complete".
-      #expect(try await py.call("time", "sleep", args: [0.3], timeout: .milliseconds(50)) == .none)
+      // with its result (late) — `.timeout` always means "did not complete". (The timeout leaves
+      // the call time to reach the sleep on a loaded machine: an interrupt landing before it
+      // would rightly stop the call.)
+      #expect(try await py.call("time", "sleep", args: [1.0], timeout: .milliseconds(300)) == .none)
     }
   }
 

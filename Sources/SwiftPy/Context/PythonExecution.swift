@@ -169,7 +169,10 @@ enum PythonExecution {
       stack = made
     }
     guard let stack, let packed = PyTuple_New(3),
-      let keywords = kwargs.map({ Py_IncRef($0); return $0 }) ?? PyDict_New()
+      let keywords = kwargs.map({
+        Py_IncRef($0)
+        return $0
+      }) ?? PyDict_New()
     else { throw PythonError.fetch() }
     defer { Py_DecRef(packed) }
     Py_IncRef(callable)
@@ -179,10 +182,13 @@ enum PythonExecution {
     _ = PyTuple_SetItem(packed, 1, args)
     _ = PyTuple_SetItem(packed, 2, keywords)
     let name = pendingCalls
-    let code = try compile("\(name)[-1][0](*\(name)[-1][1], **\(name).pop()[2])", start: Int32(SPY_EVAL_INPUT))
+    let code = try compile(
+      "\(name)[-1][0](*\(name)[-1][1], **\(name).pop()[2])", start: Int32(SPY_EVAL_INPUT))
     defer { Py_DecRef(code) }
     guard PyList_Append(stack, packed) == 0 else { throw PythonError.fetch() }
-    guard let result = userCode({ PyEval_EvalCode(code, namespace, namespace) }) else { throw PythonError.fetch() }
+    guard let result = userCode({ PyEval_EvalCode(code, namespace, namespace) }) else {
+      throw PythonError.fetch()
+    }
     return result
   }
 

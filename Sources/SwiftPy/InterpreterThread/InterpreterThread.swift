@@ -77,6 +77,8 @@ final class InterpreterThread: @unchecked Sendable {
   private let pendingRequests = Atomic<Int>(0)
   /// The id of the running job (0 when none), for interrupts.
   private let runningID = Atomic<UInt64>(0)
+  /// Set when the start limit passed: a thread that had not begun its setup then never does.
+  private let startGivenUp = Atomic<Bool>(false)
   private let isServingFlag = Atomic<Bool>(false)
   private let isAbandonedFlag = Atomic<Bool>(false)
   private let hasEndedFlag = Atomic<Bool>(false)
@@ -127,6 +129,9 @@ final class InterpreterThread: @unchecked Sendable {
       guard let limit else { return }
       _ = DeadlineScheduler.shared.schedule(after: limit) { [self] in
         guard condition.withLock({ guarded.starter != nil }) else { return }
+        // A thread that has not reached its setup yet (a loaded machine) must not begin it: the
+        // interrupt below finds nothing to interrupt, and nobody would stop it later.
+        startGivenUp.store(true, ordering: .sequentiallyConsistent)
         _ = interrupter.interrupt(
           job: InterpreterThread.startingJob, because: "it did not start within \(limit)", grace: grace)
         _ = DeadlineScheduler.shared.schedule(after: grace) { [self] in
@@ -449,8 +454,12 @@ final class InterpreterThread: @unchecked Sendable {
     interpreterAccess.withLock { $0 = UncheckedSendable(interpreter) }
     gate.pointee.thread_ident = PyThread_get_thread_ident()
     spy_set_thread_gate(gate)
-    runningID.store(InterpreterThread.startingJob, ordering: .releasing)
+    runningID.store(InterpreterThread.startingJob, ordering: .sequentiallyConsistent)
     do {
+      if startGivenUp.load(ordering: .sequentiallyConsistent) {
+        interrupter.target.store(InterpreterThread.startingJob, ordering: .releasing)
+        throw SwiftPyError(.timeout, "the start was given up before its setup began")
+      }
       try runInterruptibly(setup)
     } catch {
       runningID.store(0, ordering: .releasing)

@@ -77,11 +77,12 @@ public struct PythonError: Error, Sendable, Equatable, CustomStringConvertible {
 extension PythonError {
   /// Takes the exception currently raised in the attached interpreter (clearing it).
   /// Call only when a C-API call reported failure.
-  /// Interrupts are held off meanwhile: formatting may import `traceback`, and an interrupt
-  /// landing inside an import can leave the import lock held.
+  /// The exception's own code (`__str__`) runs as the job's code does, interruptible: a
+  /// `__str__` that loops is stopped by the caller's timeout. Interrupts are held off only while
+  /// the traceback is formatted (it may import, and an interrupt landing inside an import can
+  /// leave the import lock held); that formatting is skipped when `__str__` failed, since it
+  /// would call it again.
   static func fetch() -> PythonError {
-    let held = spy_hold_interrupts()
-    defer { spy_restore_interrupts(held) }
     guard let exception = PyErr_GetRaisedException() else {
       return PythonError(
         type: "SystemError", message: "a Python C-API call failed without setting an exception")
@@ -93,7 +94,8 @@ extension PythonError {
   /// Copies `exception` (borrowed). Never raises: whatever cannot be read is described instead.
   init(exception: PyObjectPointer, depth: Int) {
     let type = PythonError.qualifiedTypeName(of: exception)
-    let message = PythonError.string(PyObject_Str(exception)) ?? "<str() failed>"
+    let readable = PythonError.string(PyObject_Str(exception))
+    let message = readable ?? "<str() failed>"
     var lineNumber: Int?
     var offset: Int?
     var filename: String?
@@ -118,7 +120,12 @@ extension PythonError {
         Py_DecRef(next)
       }
     }
-    let traceback = depth == 0 ? PythonError.formatTraceback(exception) : ""
+    var traceback = ""
+    if depth == 0 && readable != nil && cause?.message != "<str() failed>" {
+      let held = spy_hold_interrupts()
+      traceback = PythonError.formatTraceback(exception)
+      spy_restore_interrupts(held)
+    }
     self.init(
       type: type, message: message, traceback: traceback, lineNumber: lineNumber, offset: offset,
       filename: filename, moduleName: moduleName, cause: cause)
