@@ -118,11 +118,11 @@ enum PythonExecution {
 
   /// Calls `callable` with converted arguments; a new reference to the result.
   ///
-  /// With `namespace`, a built-in function is called from module-level code of that namespace,
-  /// as a script would call it: `exec`, `eval`, `globals()`, `vars()`, `dir()` and
-  /// `sys._getframe()` read the calling frame, and with no Python frame at all they fail
-  /// (`SystemError: frame does not exist`). Python functions have frames of their own and are
-  /// called directly (ARCHITECTURE.md, "Calls run at module level").
+  /// With `namespace`, a built-in function that reads its caller's frame (`exec`, `eval`,
+  /// `globals()`, `vars()`, `dir()`, `sys._getframe()`) is called from module-level code of that
+  /// namespace, as a script would call it: with no Python frame at all they fail
+  /// (`SystemError: frame does not exist`). Everything else is called directly
+  /// (ARCHITECTURE.md, "Calls run at module level").
   static func invoke(
     _ callable: PyObjectPointer, args: [PythonValue], kwargs: OrderedDictionary<String, PythonValue>,
     from namespace: PyObjectPointer? = nil
@@ -136,7 +136,7 @@ enum PythonExecution {
         OrderedDictionary(uniqueKeysWithValues: kwargs.map { (PythonValue.string($0.key), $0.value) })
       ).makePythonObject()
     defer { dict.map(Py_DecRef) }
-    if let namespace, isBuiltinFunction(callable) {
+    if let namespace, readsCallerFrame(callable) {
       return try callAtModuleLevel(callable, tuple, dict, in: namespace)
     }
     guard let result = userCode({ PyObject_Call(callable, tuple, dict) }) else { throw PythonError.fetch() }
@@ -148,10 +148,32 @@ enum PythonExecution {
   /// call may call Swift that calls Python again (ARCHITECTURE.md, "Re-entrancy").
   private static let pendingCalls = "__swiftpy_pending_calls__"
 
-  /// `callable` is a function implemented in C (`builtin_function_or_method`), like `len`.
-  private static func isBuiltinFunction(_ callable: PyObjectPointer) -> Bool {
-    guard let len = PyDict_GetItemString(PyEval_GetBuiltins(), "len") else { return false }  // borrowed
-    return spy_type(callable) == spy_type(len)
+  /// The built-in functions that read their caller's frame. Only these go through module-level
+  /// code: after any call from Python code the eval loop checks for interrupts, so a timeout
+  /// could land just after the call completed and report a call that ran as timed out; a direct
+  /// C call returns with nothing after it.
+  private static let frameReaders: [(module: String?, name: String)] = [
+    (nil, "exec"), (nil, "eval"), (nil, "globals"), (nil, "locals"), (nil, "vars"), (nil, "dir"),
+    ("sys", "_getframe"), ("sys", "_getframemodulename"),
+  ]
+
+  /// `callable` is one of ``frameReaders`` of the attached interpreter.
+  private static func readsCallerFrame(_ callable: PyObjectPointer) -> Bool {
+    for reader in frameReaders {
+      if let module = reader.module {
+        guard let found = PyImport_AddModule(module),
+          let attribute = PyObject_GetAttrString(found, reader.name)
+        else {
+          PyErr_Clear()
+          continue
+        }
+        Py_DecRef(attribute)
+        if attribute == callable { return true }
+      } else if PyDict_GetItemString(PyEval_GetBuiltins(), reader.name) == callable {  // borrowed
+        return true
+      }
+    }
+    return false
   }
 
   /// Evaluates `callable(*args, **kwargs)` as module-level code whose globals and locals are
