@@ -15,14 +15,19 @@
 enum HostSignals {
   /// Runs on the main interpreter's thread, attached, once per process.
   static func protect(allowingPythonHandlers allowed: Bool) throws {
-    let before = (1..<32).map { disposition(Int32($0)) }
+    // Only the signals CPython's `signal` module may take over at import. Not every signal:
+    // the host may change others meanwhile (Foundation's `Process` installs its SIGCHLD
+    // handler on first use, perhaps on another thread right now), and putting back an older
+    // disposition would undo that — children would never be reaped.
+    let touched = [SIGINT, SIGPIPE, SIGXFSZ]
+    let before = touched.map { disposition($0) }
     try ContextSetup.run("import _signal, signal", with: [:])
-    for (index, saved) in before.enumerated() {
+    for (signal, saved) in zip(touched, before) {
       var current = sigaction()
-      sigaction(Int32(index + 1), nil, &current)
+      sigaction(signal, nil, &current)
       if !sameHandler(current, saved) {
         var restore = saved
-        sigaction(Int32(index + 1), &restore, nil)
+        sigaction(signal, &restore, nil)
       }
     }
     guard !allowed else { return }
