@@ -51,6 +51,8 @@ struct OwnWorkInterruptTests {
         #expect(error.code == .timeout, "\(error)")
       }
       #expect(try await ctx.eval("1 + 1") == 2)
+      // Worker contexts share the main interpreter's sys.modules with the rest of the process.
+      try await ctx.exec("del sys.modules[looping.__name__]")
       await ctx.close()
     }
   }

@@ -102,7 +102,9 @@ enum ReloadScript {
         '''The .py file a module was loaded from, or None (builtins, extensions, namespaces).'''
         if not isinstance(module, types.ModuleType):
             return None
-        path = getattr(module, '__file__', None)
+        # From the module's own dict: a module-level __getattr__ (which may do anything) is
+        # never called by the scan of sys.modules.
+        path = vars(module).get('__file__')
         if not isinstance(path, str) or not path.endswith('.py'):
             return None
         return path
@@ -149,7 +151,7 @@ enum ReloadScript {
         except Exception:
             tree = None
         module = sys.modules.get(name)
-        package = getattr(module, '__package__', None) or ''
+        package = (vars(module).get('__package__') if isinstance(module, types.ModuleType) else None) or ''
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.Import):
                 bases = [alias.name for alias in node.names]
