@@ -6,7 +6,7 @@ import Testing
 /// compiling) stays interruptible: the caller's timeout lands and the context serves on.
 @Suite("SwiftPy's own work stays interruptible", .timeLimit(.minutes(2)))
 struct OwnWorkInterruptTests {
-  static let modes: [PythonContext.Mode] = [.worker, .ownGIL]
+  static let modes: [PythonContext.Mode] = [.worker, isolatedMode]
 
   @Test(arguments: modes)
   func anExceptionWhoseStrLoopsTimesOut(mode: PythonContext.Mode) async throws {
@@ -60,8 +60,8 @@ struct OwnWorkInterruptTests {
   /// An audit hook that loops on `compile` (here in a sub-interpreter: audit hooks of the main
   /// interpreter are process-wide and cannot be removed).
   @Test func anAuditHookThatLoopsOnCompileTimesOut() async throws {
-    try await withRuntime(.init(defaultPool: .init(size: 1, mode: .ownGIL))) { (py) async throws in
-      let ctx = try await py.newContext(mode: .ownGIL)
+    try await withRuntime(.init(defaultPool: .init(size: 1, mode: isolatedMode))) { (py) async throws in
+      let ctx = try await py.newContext(mode: isolatedMode)
       try await ctx.exec(
         """
         import sys

@@ -121,7 +121,7 @@ struct RuntimeTests {
 /// module-level code of the namespace (`SystemError: frame does not exist` before).
 @Suite("Calls run at module level of their namespace")
 struct ModuleLevelCallTests {
-  @Test(arguments: [PythonContext.Mode.worker, .ownGIL])
+  @Test(arguments: [PythonContext.Mode.worker, isolatedMode])
   func framelessBuiltinsSeeTheirNamespace(mode: PythonContext.Mode) async throws {
     try await withRuntime(.init(defaultPool: .init(size: 1, mode: mode))) { (py) async throws in
       #expect(try await py.call("builtins", "eval", args: ["1 + 1"]) == 2)
