@@ -3,7 +3,7 @@ import CPythonShim
 /// Everything a new interpreter is given when it is created, in the order the seed's
 /// "Execution Flow" prescribes: site-packages and registered paths (`sys.path`), then registered
 /// imports, then the preload code. Sub-interpreters share none of this, so each gets it anew
-/// (DESIGN decision 13).
+/// (the DocC article "Preload", Sources/SwiftPy/SwiftPy.docc/Preload.md).
 struct ContextBlueprint: Sendable {
   var executable: String
   var sitePackages: [String]
