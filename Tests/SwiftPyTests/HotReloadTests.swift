@@ -421,3 +421,31 @@ struct HotReloadPatchTests {
     }
   }
 }
+
+@Suite("Hot reload: shell steps", .timeLimit(.minutes(2)))
+struct HotReloadShellStepTests {
+  @Test("cancelling a shell step ends its whole group, even one that ignores SIGTERM")
+  func cancelledShellIsKilled() async throws {
+    let dir = try ModuleDirectory()
+    let pidFile = dir.path + "/pid"
+    let step = Task { try await StepRunner.shell("trap '' TERM; sleep 600 & echo $! > '\(pidFile)'; wait") }
+    while (try? String(contentsOfFile: pidFile, encoding: .utf8))?.hasSuffix("\n") != true {
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    let sleeper = pid_t(
+      try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+    step.cancel()
+    // The background `sleep` is in the group: it goes too, with its shell.
+    var gone = false
+    for _ in 0..<2000 where !gone {
+      gone = kill(sleeper, 0) != 0
+      if !gone { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    #expect(gone, "sleep \(sleeper) survived its cancelled step")
+    if !gone {
+      kill(-sleeper, SIGKILL)
+      kill(sleeper, SIGKILL)
+    }
+    await #expect(throws: CancellationError.self) { try await step.value }
+  }
+}

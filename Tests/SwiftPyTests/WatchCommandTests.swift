@@ -31,17 +31,31 @@ struct WatchCommandTests {
   }
 
   /// Waits for `process` to exit (at most `timeout`); kills it and returns false if it does not.
+  /// Never waits after the kill: Foundation sees the exit only when every process that inherited
+  /// its notification socket has gone, and a shell step's child that outlived `swiftpy` (the
+  /// fault this guards against) would hold it for its whole life.
   static func exits(_ process: Process, timeout: Duration = .seconds(20)) async -> Bool {
     let end = ContinuousClock.now + timeout
     while process.isRunning {
       guard ContinuousClock.now < end else {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
         return false
       }
       try? await Task.sleep(for: .milliseconds(10))
     }
     return true
+  }
+
+  /// The processes whose argument vector is `arguments`, from /proc (empty where there is none).
+  static func processes(withArguments arguments: [String]) -> [pid_t] {
+    let wanted = Data(arguments.joined(separator: "\0").utf8 + [0])
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry in
+      guard let pid = pid_t(entry),
+        FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") == wanted
+      else { return nil }
+      return pid
+    }
   }
 
   @Test("write a file, read the output, Ctrl-C: `swiftpy watch` end to end")
@@ -105,7 +119,9 @@ struct WatchCommandTests {
     Editor.writeInPlace(dir.libFile, "print('lib', 1)\n")
     let process = Process()
     process.executableURL = CommandLineTests.executable
-    process.arguments = ["watch", "--module", dir.lib, "--no-clear", "--run", "sleep 600"]
+    // A duration no other process uses, to find this command's processes in /proc.
+    let duration = "600.\(UInt32.random(in: 100_000...999_999))"
+    process.arguments = ["watch", "--module", dir.lib, "--no-clear", "--run", "sleep \(duration)"]
     process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
     let stdin = Pipe()
     let stdout = Pipe()
@@ -121,10 +137,14 @@ struct WatchCommandTests {
     #expect(await out.wait(for: "watching \(dir.libFile)"), "\(out.all)")
     #expect(await out.wait(for: "lib 1"), "\(out.all)")
     #expect(!out.all.contains(StepRunner.clearSequence))
-    // The first run is in `sleep 600` now: Ctrl-C stops it anyway.
+    // The first run is in `sleep` now: Ctrl-C stops it anyway, and leaves no process behind.
     kill(process.processIdentifier, SIGINT)
-    #expect(await Self.exits(process), "\(out.all)")
-    #expect(process.terminationStatus == 0)
+    let exited = await Self.exits(process)
+    let sleepers = Self.processes(withArguments: ["sleep", duration])
+    for sleeper in sleepers { kill(sleeper, SIGKILL) }
+    #expect(sleepers.isEmpty, "the command outlived swiftpy watch")
+    #expect(exited, "\(out.all)")
+    #expect(!exited || process.terminationStatus == 0)
     #expect(await out.wait(for: "stopped", timeout: .seconds(5)), "\(out.all)")
   }
 }

@@ -80,9 +80,12 @@ struct StepRunner: Sendable {
   }
 
   /// Runs `command` with `/bin/sh -c`, its output the process's own, in a process group of its
-  /// own with the default signal handlers (a host that ignores SIGINT would otherwise pass that
-  /// on). Cancelling the task terminates the whole group (a pipeline, a child of the shell).
+  /// own with the default signal handlers and nothing blocked (a host that ignores SIGINT, or
+  /// the dispatch thread this runs on, which blocks SIGTERM, would otherwise pass that on).
+  /// Cancelling the task terminates the whole group (a pipeline, a child of the shell), and
+  /// kills it if it is still there after ``shellGrace``.
   static func shell(_ command: String) async throws {
+    let shellGrace = 2.0  // seconds between SIGTERM and SIGKILL
     let pid = try spawnShell(command)
     let status: Int32 = await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
@@ -96,6 +99,10 @@ struct StepRunner: Sendable {
       }
     } onCancel: {
       kill(-pid, SIGTERM)
+      Thread.detachNewThread {
+        Thread.sleep(forTimeInterval: shellGrace)
+        kill(-pid, SIGKILL)  // a group that ignored SIGTERM; harmless once it is gone
+      }
     }
     try Task.checkCancellation()
     let exited = status & 0x7f == 0
@@ -105,7 +112,7 @@ struct StepRunner: Sendable {
     }
   }
 
-  private static func spawnShell(_ command: String) throws -> pid_t {
+  static func spawnShell(_ command: String) throws -> pid_t {
     #if canImport(Darwin)
       var attributes: posix_spawnattr_t? = nil
     #else
@@ -115,10 +122,14 @@ struct StepRunner: Sendable {
     defer { posix_spawnattr_destroy(&attributes) }
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    for signal in [SIGINT, SIGTERM, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
+    for signal in [SIGINT, SIGTERM, SIGQUIT, SIGPIPE, SIGXFSZ, SIGCHLD] { sigaddset(&defaults, signal) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
+    var nothingBlocked = sigset_t()
+    sigemptyset(&nothingBlocked)
+    posix_spawnattr_setsigmask(&attributes, &nothingBlocked)
     posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+    posix_spawnattr_setflags(
+      &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     let words: [String] = ["/bin/sh", "-c", command]
     let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
     defer { for argument in arguments { free(argument) } }
