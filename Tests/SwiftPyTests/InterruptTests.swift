@@ -126,26 +126,21 @@ struct InterruptTests {
     }
   }
 
-  @Test func interruptingAStuckCallAnswersItsCaller() async throws {
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/task"), "reads /proc"))
+  func interruptingAStuckCallAnswersItsCaller() async throws {
     var config = Self.config
     config.interruptGrace = .milliseconds(300)
     try await withRuntime(config) { (py) async throws in
       let ctx = try await py.newContext()
-      let flag = Self.flagPath()
-      try await ctx.exec("import time")
-      // No timeout: only the interrupt (and, as the sleep ignores it, the abandonment) answers.
-      // An interrupt that lands before the sleep starts is swallowed: the call stays stuck.
-      let code = """
-        open(\(PythonValue.string(flag)), 'w').close()
-        while True:
-            try:
-                time.sleep(2)
-                break
-            except KeyboardInterrupt:
-                pass
-        """
-      let call = Task { try await ctx.exec(code) }
-      try await waitUntil { FileManager.default.fileExists(atPath: flag) }
+      // A read from a pipe nobody writes: interrupts do not end it. The test interrupts it once
+      // the thread is in the read (from /proc), never before: a KeyboardInterrupt landing
+      // earlier would end the call.
+      try await ctx.exec("import os\nreader, writer = os.pipe()")
+      let reader = try await ctx.eval("reader").decode(Int.self)
+      let writer = try await ctx.eval("writer").decode(Int.self)
+      // No timeout: only the interrupt (and, as the read ignores it, the abandonment) answers.
+      let call = Task { try await ctx.exec("os.read(reader, 1)") }
+      try await waitUntil { Self.someThreadReads(fd: reader) }
       #expect(ctx.interrupt())
       do {
         try await call.value
@@ -155,6 +150,48 @@ struct InterruptTests {
       }
       await ctx.close()  // returns at once: nobody waits for the abandoned thread
       #expect(!ctx.isOpen)
+      // Let the abandoned thread go.
+      if let pipe = FileHandle(forWritingAtPath: "/proc/self/fd/\(writer)") { pipe.write(Data("x".utf8)) }
+    }
+  }
+
+  /// Whether a thread of this process is blocked in `read(fd, …)`, from /proc's syscall files.
+  static func someThreadReads(fd: Int) -> Bool {
+    #if arch(arm64)
+      let readSyscall = "63"
+    #else
+      let readSyscall = "0"  // x86-64
+    #endif
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.contains { task in
+      guard let line = try? String(contentsOfFile: "/proc/self/task/\(task)/syscall", encoding: .utf8)
+      else { return false }
+      let fields = line.split(separator: " ")
+      return fields.count > 1 && fields[0] == readSyscall && fields[1] == "0x\(String(fd, radix: 16))"
+    }
+  }
+
+  /// An interrupt can land inside importlib while it holds the import lock (between
+  /// `_imp.acquire_lock()` and the `with` that releases it). Held here on purpose: after the
+  /// interrupted job, the lock is given back, so the other worker contexts (one interpreter,
+  /// one import lock) still import. Before, their imports waited for ever.
+  @Test func anInterruptNeverLeavesTheImportLockHeld() async throws {
+    try await withRuntime(.init(defaultPool: .init(size: 1, mode: .worker))) { (py) async throws in
+      let holder = try await py.newContext(mode: .worker)
+      let importer = try await py.newContext(mode: .worker)
+      do {
+        try await holder.exec(
+          "import _imp\n_imp.acquire_lock()\n_imp.acquire_lock()\nwhile True: pass",
+          timeout: .milliseconds(200))
+        Issue.record("the loop returned")
+      } catch let error as SwiftPyError {
+        #expect(error.code == .timeout, "\(error)")
+      }
+      #expect(try await holder.eval("__import__('_imp').lock_held()") == false)
+      let module = "swiftpy_import_lock_\(UInt32.random(in: 0...UInt32.max))"
+      let found = try await importer.eval(
+        "__import__('importlib.util').util.find_spec('\(module)') is None", timeout: .seconds(20))
+      #expect(found == true)
     }
   }
 

@@ -19,12 +19,16 @@ struct OwnWorkInterruptTests {
         raise Stubborn()
         """
       // The call completed (it raised); reading its message was stopped: the caller gets the
-      // exception, described without the message it could not read.
+      // exception, described without the message it could not read. (On a loaded machine the
+      // timeout may land before the raise: a plain timeout. Before reading the message could
+      // be interrupted, the context was taken out of service instead.)
       do {
         try await ctx.exec(code, timeout: .milliseconds(300))
         Issue.record("the call returned")
       } catch let error as PythonError {
         #expect(error.type == "__main__.Stubborn" && error.message == "<str() failed>", "\(error)")
+      } catch let error as SwiftPyError {
+        #expect(error.code == .timeout, "\(error)")
       }
       #expect(try await ctx.eval("1 + 1") == 2)  // the context still serves
       await ctx.close()

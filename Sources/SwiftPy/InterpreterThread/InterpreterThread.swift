@@ -462,6 +462,7 @@ final class InterpreterThread: @unchecked Sendable {
       }
       try runInterruptibly(setup)
     } catch {
+      ImportLocks.releaseHeldByThisThread()
       runningID.store(0, ordering: .releasing)
       interpreterAccess.withLock { $0 = nil }
       kind.end(attached)
@@ -623,6 +624,7 @@ final class InterpreterThread: @unchecked Sendable {
     _ = spy_gate_exchange(gate, 1)
     job.run()
     _ = spy_gate_exchange(gate, 0)
+    if interrupter.target.load(ordering: .acquiring) == job.id { ImportLocks.releaseHeldByThisThread() }
     condition.withLock { guarded.running = nil }
     runningID.store(0, ordering: .releasing)
   }
@@ -640,6 +642,7 @@ final class InterpreterThread: @unchecked Sendable {
     cleanup?()
     let verdict = PythonThreads.settle(kind: kind, name: name)
     _ = spy_gate_exchange(gate, 0)
+    ImportLocks.releaseHeldByThisThread()
     interpreterAccess.withLock { $0 = nil }
     switch verdict {
     case .canEnd:
