@@ -212,22 +212,45 @@ final class InterpreterThread: @unchecked Sendable {
   /// Queues housekeeping `work`; nothing happens if the thread no longer takes work. Work that
   /// runs longer than `limit` (Python reached from it loops: a `sys.path` whose `__contains__`
   /// never returns) is interrupted, and the context abandoned if it does not stop: SwiftPy's own
-  /// jobs cannot wedge a context either.
+  /// jobs cannot wedge a context either. The limit counts from the moment the work starts, not
+  /// from the queue: on a busy context it may wait behind long calls.
   func submitHousekeeping(within limit: Duration = .seconds(10), _ work: @escaping @Sendable () -> Void) {
-    let watchdog = Mutex<DeadlineScheduler.Timer?>(nil)
+    let watch = Mutex<(started: ContinuousClock.Instant?, timer: DeadlineScheduler.Timer?, done: Bool)>(
+      (nil, nil, false))
     let job = Job(
       kind: .housekeeping,
       {
+        watch.withLock { $0.started = .now }
         work()
-        watchdog.withLock { $0 }?.cancel()
-      }, refuse: { _ in watchdog.withLock { $0 }?.cancel() })
+        watch.withLock {
+          $0.done = true
+          $0.timer?.cancel()
+        }
+      },
+      refuse: { _ in
+        watch.withLock {
+          $0.done = true
+          $0.timer?.cancel()
+        }
+      })
     submit(job)
-    let timer = DeadlineScheduler.shared.schedule(after: limit) { [self] in
-      _ = interrupter.interrupt(
-        job: job.id, because: "SwiftPy's own work did not finish within \(limit)", grace: .seconds(2))
+    // Checks after `delay`: interrupts work that has run for `limit`, waits more for work that
+    // has not started or not run that long.
+    @Sendable func check(after delay: Duration) {
+      watch.withLock { state in
+        guard !state.done else { return }
+        state.timer = DeadlineScheduler.shared.schedule(after: delay) { [weak self] in
+          guard let self else { return }
+          let started = watch.withLock { $0.done ? nil : ($0.started ?? .now) }
+          guard let started else { return }
+          let ran = ContinuousClock.now - started
+          if ran < limit { return check(after: limit - ran) }
+          _ = interrupter.interrupt(
+            job: job.id, because: "SwiftPy's own work did not finish within \(limit)", grace: .seconds(2))
+        }
+      }
     }
-    watchdog.withLock { $0 = timer }
-    if case .finished = job.whereabouts { timer.cancel() }
+    check(after: limit)
   }
 
   /// Runs `body` on this thread with the interpreter attached and returns its result, within
