@@ -94,6 +94,24 @@ int spy_gate_exchange(SPyInterruptGate *gate, int open) {
   return previous;
 }
 
+int spy_runs_importlib(PyThreadState *tstate) {
+  PyObject *frame = spy_fn.PyThreadState_GetFrame(tstate);
+  if (!frame) return 0;
+  PyObject *code = spy_fn.PyFrame_GetCode(frame);
+  spy_fn.Py_DecRef(frame);
+  PyObject *filename = spy_fn.PyObject_GetAttrString(code, "co_filename");
+  spy_fn.Py_DecRef(code);
+  if (!filename) {
+    spy_fn.PyErr_Clear();
+    return 0;
+  }
+  const char *text = spy_fn.PyUnicode_AsUTF8AndSize(filename, NULL);
+  int inside = text && strncmp(text, "<frozen importlib.", 18) == 0;
+  if (!text) spy_fn.PyErr_Clear();
+  spy_fn.Py_DecRef(filename);
+  return inside;
+}
+
 int spy_hold_interrupts(void) { return spy_gate ? spy_gate_exchange(spy_gate, 0) : -1; }
 
 void spy_restore_interrupts(int previous) {

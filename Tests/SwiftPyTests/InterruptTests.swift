@@ -69,13 +69,18 @@ struct InterruptTests {
   @Test func cancellingAQueuedCallRemovesItUnrun() async throws {
     try await withRuntime(Self.config) { (py) async throws in
       let ctx = try await py.newContext()
-      try await ctx.exec("import time\nran = []")
-      let blocker = Task { try await ctx.exec("time.sleep(0.5)") }
+      try await ctx.exec("import os, time\nran = []")
+      // Busy until the test says so (a fixed sleep could end before the queued call is seen).
+      let flag = Self.flagPath()
+      let blocker = Task {
+        try await ctx.exec("while not os.path.exists(\(PythonValue.string(flag))): time.sleep(0.005)")
+      }
       try await waitUntil { ctx.thread.isBusy }
       let queued = Task { try await ctx.exec("ran.append('queued')") }
       try await waitUntil { ctx.queuedCalls == 1 }
       queued.cancel()
       await #expect(throws: CancellationError.self) { try await queued.value }
+      FileManager.default.createFile(atPath: flag, contents: nil)
       try await blocker.value
       #expect(try await ctx.eval("ran") == [])
       await ctx.close()

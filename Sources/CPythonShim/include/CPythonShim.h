@@ -156,6 +156,10 @@ void spy_set_thread_gate(SPyInterruptGate *_Nullable gate);
 /* Hold interrupts off on the calling thread (for SwiftPy's own Python work); returns what to
  * pass to spy_restore_interrupts (-1 on a thread without a gate). */
 int spy_hold_interrupts(void);
+/* Whether the innermost Python frame of `tstate` (GIL held) is importlib's own code, where an
+ * interrupt must not land: it would leave an import or module lock held (ARCHITECTURE.md,
+ * "Interrupts"). 0 when there is no frame or it cannot be read. */
+int spy_runs_importlib(PyThreadState *_Nonnull tstate);
 void spy_restore_interrupts(int previous);
 
 /* A small number fixed for the calling OS thread on first use (0, 1, 2, ... in order of first

@@ -46,4 +46,22 @@ enum ImportLocks {
     guard let done = PyEval_EvalCode(compiled, globals, globals) else { return PyErr_Clear() }
     Py_DecRef(done)
   }
+
+  /// Releases the interpreter-wide import lock (`_imp`'s) if this thread holds it, leaving
+  /// module locks alone: safe at any point where this thread is not inside importlib, which
+  /// holds that lock only around its own dictionary work. SwiftPy's own imports on an error path
+  /// call this first (formatting a traceback imports `traceback`): a lock leaked earlier in the
+  /// same job would otherwise deadlock that import against another thread's.
+  static func releaseImportLockHeldHere() {
+    guard let imp = PyImport_ImportModule("_imp") else { return PyErr_Clear() }
+    defer { Py_DecRef(imp) }
+    guard let release = PyObject_GetAttrString(imp, "release_lock") else { return PyErr_Clear() }
+    defer { Py_DecRef(release) }
+    guard let noArguments = PyTuple_New(0) else { return PyErr_Clear() }
+    defer { Py_DecRef(noArguments) }
+    for _ in 0..<10_000 {  // the lock is re-entrant; RuntimeError once this thread holds none
+      guard let released = PyObject_Call(release, noArguments, nil) else { return PyErr_Clear() }
+      Py_DecRef(released)
+    }
+  }
 }

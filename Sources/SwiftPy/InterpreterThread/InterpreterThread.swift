@@ -86,6 +86,9 @@ final class InterpreterThread: @unchecked Sendable {
   /// What to do when a job waiting in Swift is interrupted (``onInterrupt(of:_:)``).
   private let interruptHandlers = Mutex<[UInt64: @Sendable () -> Void]>([:])
   private lazy var interrupter = Interrupter(thread: self)
+  /// The thread state this thread runs Python in, as bits (0 until created): guest threads
+  /// read where it is before raising an asynchronous interrupt in it.
+  private let ownThreadState = Atomic<UInt>(0)
   /// Open while a job runs: interrupts land only then (see `SPyInterruptGate`).
   private let gate: UnsafeMutablePointer<SPyInterruptGate> = {
     let gate = UnsafeMutablePointer<SPyInterruptGate>.allocate(capacity: 1)
@@ -322,6 +325,11 @@ final class InterpreterThread: @unchecked Sendable {
   func sendAsyncInterrupt(to job: UInt64) {
     guard let interpreter = interpreterAccess.withLock({ $0 }) else { return }
     _ = guests.start(role: "interrupt", interpreter: interpreter.value, owner: self) { [self] in
+      // Not while it runs importlib (an import lock could stay held): the next repeat comes.
+      let target = ownThreadState.load(ordering: .acquiring)
+      if target != 0, let state = PyThreadStatePointer(bitPattern: target), spy_runs_importlib(state) != 0 {
+        return
+      }
       if runningID.load(ordering: .acquiring) == job && spy_gate_is_open(gate) != 0 {
         spy_gate_aim(gate, job)
         _ = PyThreadState_SetAsyncExc(gate.pointee.thread_ident, spy_objects().pointee.KeyboardInterrupt)
@@ -472,6 +480,7 @@ final class InterpreterThread: @unchecked Sendable {
       answerStart(.failure(error))
       return
     }
+    ownThreadState.store(UInt(bitPattern: attached), ordering: .releasing)
     let interpreter = PyThreadState_GetInterpreter(attached)
     interpreterID = PyInterpreterState_GetID(interpreter)
     interpreterAccess.withLock { $0 = UncheckedSendable(interpreter) }
@@ -488,6 +497,7 @@ final class InterpreterThread: @unchecked Sendable {
       ImportLocks.releaseHeldByThisThread()
       runningID.store(0, ordering: .releasing)
       interpreterAccess.withLock { $0 = nil }
+      ownThreadState.store(0, ordering: .releasing)
       kind.end(attached)
       finish()
       // Interrupted by the start limit: say so, rather than pass on the KeyboardInterrupt.
@@ -669,6 +679,7 @@ final class InterpreterThread: @unchecked Sendable {
     interpreterAccess.withLock { $0 = nil }
     switch verdict {
     case .canEnd:
+      ownThreadState.store(0, ordering: .releasing)
       kind.end(threadState)
     case .mustStayAlive(let report):
       // Ending the interpreter under a live Python thread would crash or hang CPython: leave

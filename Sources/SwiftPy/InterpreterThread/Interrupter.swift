@@ -84,6 +84,8 @@ let interruptCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { ra
   guard let raw else { return 0 }
   let ticket = Unmanaged<InterruptTicket>.fromOpaque(raw).takeRetainedValue()
   guard ticket.thread.isRunningHere(job: ticket.job) else { return 0 }  // that job has ended
+  // Inside importlib an interrupt could leave an import lock held: the next repeat lands it.
+  if spy_runs_importlib(PyThreadState_Get()) != 0 { return 0 }
   PyErr_SetString(spy_objects().pointee.KeyboardInterrupt, "interrupted by SwiftPy: \(ticket.reason)")
   return -1
 }

@@ -169,6 +169,7 @@ extension PythonError {
 
   /// `traceback.format_exception(exception)`, joined; empty when unavailable.
   private static func formatTraceback(_ exception: PyObjectPointer) -> String {
+    ImportLocks.releaseImportLockHeldHere()
     guard let module = PyImport_ImportModule("traceback") else {
       PyErr_Clear()
       return ""
