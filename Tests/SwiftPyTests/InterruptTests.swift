@@ -80,7 +80,7 @@ struct InterruptTests {
       try await waitUntil { ctx.queuedCalls == 1 }
       queued.cancel()
       await #expect(throws: CancellationError.self) { try await queued.value }
-      FileManager.default.createFile(atPath: flag, contents: nil)
+      _ = FileManager.default.createFile(atPath: flag, contents: nil)
       try await blocker.value
       #expect(try await ctx.eval("ran") == [])
       await ctx.close()
