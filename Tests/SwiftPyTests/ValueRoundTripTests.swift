@@ -56,6 +56,21 @@ struct ValueRoundTripTests {
     }
   }
 
+  /// A 16 MB int converts in linear time (through its bytes; the decimal text CPython would
+  /// make is quadratic: hours at this size), and exactly.
+  @Test(.timeLimit(.minutes(2))) func aHugeIntConvertsInLinearTime() async throws {
+    try await withRuntime(.init(defaultPool: .init(size: 1))) { (py) async throws in
+      let bits = 8 << 24
+      let value = try await py.eval("(1 << \(bits)) - 1")
+      guard case .bigInt(let huge) = value else {
+        Issue.record("not a big int: \(value.typeName)")
+        return
+      }
+      #expect(!huge.isNegative && huge.magnitudeWords.count == bits / 64)
+      #expect(huge.magnitudeWords.allSatisfy { $0 == .max })
+    }
+  }
+
   @Test func dictKeyOrderIsKept() async throws {
     try await Self.shared { (ctx) async throws in
       var dict = OrderedDictionary<PythonValue, PythonValue>()
