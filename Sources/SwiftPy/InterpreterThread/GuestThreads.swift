@@ -28,6 +28,7 @@ final class GuestThreads: @unchecked Sendable {
     guard admitted else { return false }
     let pointer = UncheckedSendable(interpreter)
     let thread = Thread { [self] in
+      HostSignals.adoptHostMask()
       defer { leave() }
       // Out of memory for a thread state: the guest does nothing (its caller is answered by
       // its own timeout, or by the refusal below).

@@ -125,7 +125,10 @@ final class InterpreterThread: @unchecked Sendable {
   ) async throws {
     try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, Error>) in
       condition.withLock { guarded.starter = ready }
-      let os = Thread { [self] in main(setup: setup) }
+      let os = Thread { [self] in
+        HostSignals.adoptHostMask()
+        main(setup: setup)
+      }
       os.name = name
       os.stackSize = InterpreterThread.stackSize
       os.start()

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -64,5 +66,43 @@ enum HostSignals {
       unsafeBitCast(a.__sigaction_u.__sa_handler, to: Int.self)
         == unsafeBitCast(b.__sigaction_u.__sa_handler, to: Int.self)
     #endif
+  }
+}
+
+extension HostSignals {
+  /// The signal mask the host's main thread had when SwiftPy first looked, which every thread
+  /// that runs Python adopts (``adoptHostMask()``). SwiftPy's threads are started from Swift's
+  /// thread pool, whose threads block almost every signal (libdispatch's choice, not the
+  /// host's), and every process Python starts inherits the mask of the thread that starts it:
+  /// `Popen.terminate()` did nothing to a child with SIGTERM blocked, and multiprocessing's
+  /// forkserver waited for ever for a SIGCHLD it had blocked. The main thread's mask is what the
+  /// host meant — empty in most programs; a host that blocks a signal everywhere to `sigwait`
+  /// for it keeps it blocked in SwiftPy's threads too (ARCHITECTURE.md, "One CPython").
+  static let hostMask: sigset_t = {
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    #if os(Linux)
+      // The main thread's mask, from /proc (no API reads another thread's mask).
+      let path = "/proc/self/task/\(getpid())/status"
+      guard let file = fopen(path, "r") else { return mask }
+      defer { fclose(file) }
+      var line: UnsafeMutablePointer<CChar>? = nil
+      var capacity = 0
+      defer { free(line) }
+      while getline(&line, &capacity, file) > 0, let line {
+        let text = String(cString: line)
+        guard text.hasPrefix("SigBlk:") else { continue }
+        let bits = UInt64(text.dropFirst(7).trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) ?? 0
+        for signal in 1...64 where bits & (1 << UInt64(signal - 1)) != 0 { sigaddset(&mask, Int32(signal)) }
+        break
+      }
+    #endif
+    return mask
+  }()
+
+  /// Gives the calling thread the host's mask; at the start of every thread SwiftPy creates.
+  static func adoptHostMask() {
+    var mask = hostMask
+    pthread_sigmask(SIG_SETMASK, &mask, nil)
   }
 }
