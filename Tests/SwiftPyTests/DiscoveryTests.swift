@@ -5,7 +5,7 @@ import Testing
 
 /// The pyenv installs of the machine running the tests, found the way a user's shell would
 /// (PYENV_ROOT, else HOME/.pyenv), so that nothing here depends on who runs the tests.
-private enum Pyenv {
+enum Pyenv {
   static let environment = ProcessInfo.processInfo.environment
 
   static var versionsDirectory: String? {

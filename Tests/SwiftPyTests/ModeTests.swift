@@ -100,16 +100,14 @@ struct ModeTests {
     }
   }
 
-  @Test func ownGILRefusedClearlyOnEarly312() throws {
-    let home = FileManager.default.homeDirectoryForCurrentUser.path
-    let root = ProcessInfo.processInfo.environment["PYENV_ROOT"] ?? "\(home)/.pyenv"
-    let python = "\(root)/versions/3.12.1/bin/python3"
-    try #require(FileManager.default.isExecutableFile(atPath: python), "this machine has 3.12.1 under pyenv")
+  @Test(.enabled(if: Pyenv.early312 != nil, "needs a CPython 3.12.0-3.12.3 under pyenv"))
+  func ownGILRefusedClearlyOnEarly312() throws {
+    let python = try #require(Pyenv.early312).prefix + "/bin/python3"
     let installation = try PythonDiscovery.discover(.executable(python)).installation
     #expect(!installation.supportsOwnGIL)
     do {
       try PythonContext.checkAvailable(.ownGIL, in: installation)
-      Issue.record("3.12.1 accepted ownGIL")
+      Issue.record("\(python) accepted ownGIL")
     } catch let error as SwiftPyError {
       #expect(error.code == .modeUnavailable)
       #expect(error.message.contains("3.12.4"))

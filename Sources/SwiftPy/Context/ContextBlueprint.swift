@@ -44,6 +44,7 @@ enum ContextSetup {
     try OutputStreams.install(blueprint.output)
     if blueprint.sandbox { try Sandbox.enter(wholeInterpreter: sandboxWholeInterpreter) }
     try SwiftModule.install(blueprint.bridge, context: InterpreterThread.current?.name ?? "main")
+    try ProcessStarts.install()
     try run(
       """
       import sys, site

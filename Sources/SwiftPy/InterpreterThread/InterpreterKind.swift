@@ -25,10 +25,14 @@ enum InterpreterKind: Sendable, Equatable {
         allow_daemon_threads: 1, check_multi_interp_extensions: 0, gil: 1)
     case .ownGIL:
       // The isolated settings: own allocator and GIL; single-phase-init extensions refused;
-      // no fork/exec or daemon threads (they would outlive or corrupt the interpreter).
+      // no fork (a forked child cannot survive). Unlike CPython's isolated defaults, exec and
+      // daemon threads are allowed, as multiprocessing needs both (its spawn start method and
+      // its queues' feeder threads): exec starts a new program at once, with no Python run in
+      // between, and an interpreter is never ended under a live thread, daemon or not
+      // (`PythonThreads.settle` leaves it running instead).
       return PyInterpreterConfig(
-        use_main_obmalloc: 0, allow_fork: 0, allow_exec: 0, allow_threads: 1,
-        allow_daemon_threads: 0, check_multi_interp_extensions: 1, gil: 2)
+        use_main_obmalloc: 0, allow_fork: 0, allow_exec: 1, allow_threads: 1,
+        allow_daemon_threads: 1, check_multi_interp_extensions: 1, gil: 2)
     }
   }
 

@@ -153,6 +153,9 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     let preferred = try state.withLock { state throws -> InterpreterThread? in
       if let stopped = state.stopped { throw stopped }
       replaceDead(&state)
+      // No context, and none on its way (the last replacement failed; the next attempt waits):
+      // nothing would ever run the call.
+      if let unservable = unservable(state) { throw unservable }
       return state.slots[affinity % state.slots.count].context.thread
     }
     return try await JobCall.perform(
@@ -293,6 +296,14 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     return nil
   }
 
+  /// Why nothing can run a call now: every context is lost and no replacement is starting.
+  private func unservable(_ state: State) -> SwiftPyError? {
+    guard !state.slots.contains(where: { $0.context.isOpen || $0.replacement != nil }) else { return nil }
+    let reason =
+      state.slots.lazy.compactMap(\.failure).first.map { ": a replacement failed to start: \($0)" } ?? ""
+    return SwiftPyError(.noContextsAvailable, "pool '\(name)' has no context running\(reason)")
+  }
+
   /// A replacement failure to report (once) when no context can be leased.
   private func takeFailure(_ state: inout State, index wanted: Int?) -> (any Error)? {
     for index in state.slots.indices where wanted == nil || wanted == index {
@@ -373,14 +384,16 @@ public final class PythonPool: Sendable, CustomStringConvertible {
         SwiftPyLog.logger.error(
           "a replacement for context '\(dead.name)' of pool '\(self.name)' failed to start: \(error)")
       }
-      let (stray, served) = self.state.withLock {
-        state -> (PythonContext?, [(Waiter, (index: Int, context: PythonContext))]) in
+      let (stray, served, unservable) = self.state.withLock {
+        state -> (PythonContext?, [(Waiter, (index: Int, context: PythonContext))], SwiftPyError?) in
         state.slots[index].replacement = nil
         state.slots[index].failure = failure
-        guard let fresh, state.stopped == nil else { return (fresh, []) }
+        guard let fresh, state.stopped == nil else { return (fresh, [], self.unservable(state)) }
         state.slots[index] = Slot(context: fresh)
-        return (nil, self.serveWaiters(&state))
+        return (nil, self.serveWaiters(&state), nil)
       }
+      // Calls queued for the pool while it had no context: none will come now to run them.
+      if let unservable { queue.refuseWaiting(unservable) }
       if let fresh, stray == nil { self.watch(fresh) }
       for (waiter, taken) in served { waiter.continuation.resume(returning: taken) }
       await stray?.close(deadline: nil, refusal: nil)  // the pool stopped meanwhile
