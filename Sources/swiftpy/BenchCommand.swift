@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
 
   @Option(help: "Round trips measured for the latency figure.") var calls = 20_000
   @Option(help: "Loop iterations per CPU-bound task.") var work = 2_000_000
-  @Flag(help: "Measure hot reload only: rename() to new code in a pool of 4, beside hotload's loop.")
+  @Flag(help: "Measure hot reload only: rename() to new code in pools of 4 and 1, beside hotload's loop.")
   var reload = false
   @Flag(help: "Measure only the callback and stream figures.") var callbacksOnly = false
 

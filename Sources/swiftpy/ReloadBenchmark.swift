@@ -10,10 +10,10 @@ import Synchronization
 #endif
 
 /// `swiftpy bench --reload`: the time from `rename(2)` of a new version of a module to the new
-/// code observed in every context of a 4-context pool, over 50 saves, beside hotload's own
-/// polling loop (a Python process doing what hotload does: stat every watched file 144 times a
-/// second and `importlib.reload` the module when one changed) measured the same way in the same
-/// run.
+/// code observed in every context of a 4-context pool, then of a 1-context pool (as many
+/// interpreters as hotload's), over 50 saves each, beside hotload's own polling loop (a Python
+/// process doing what hotload does: stat every watched file 144 times a second and
+/// `importlib.reload` the module when one changed) measured the same way in the same run.
 enum ReloadBenchmark {
   static let saves = 50
 
@@ -26,10 +26,42 @@ enum ReloadBenchmark {
       "VERSION = \(version)\n\n\(body)\nclass K:\n    def m(self):\n        return VERSION\n"
     }
     let libFile = directory + "/bench_lib.py"
-    try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
 
-    // SwiftPy: a pool of 4, every context running the module.
-    let py = try await PythonRuntime.start(.init(defaultPool: .init(size: 4), paths: [directory]))
+    // SwiftPy: a pool of 4, then a pool of 1 (as many interpreters as hotload's loop), every
+    // context running the module.
+    for size in [4, 1] {
+      try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
+      try await measureSwiftPy(
+        poolSize: size, directory: directory, libFile: libFile, source: source, clock: clock)
+    }
+
+    // hotload's loop, in a Python process of its own, one interpreter.
+    try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
+    let hotload = try HotloadLoop(python: installation.executable, directory: directory)
+    defer { hotload.stop() }
+    var polled: [Duration] = []
+    for version in 1...saves {
+      let began = save(source(version), to: libFile, clock: clock)
+      guard hotload.waitFor("version \(version)") else {
+        print("  hotload's loop did not report version \(version)")
+        throw ExitCode.failure
+      }
+      polled.append(clock.now - began)
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    print(
+      "  hotload's polling loop (144 Hz), rename() → new code in its 1 interpreter (\(saves) saves): "
+        + "p50 \(millis(percentile(polled, 50))), p95 \(millis(percentile(polled, 95))), "
+        + "max \(millis(polled.max()!))")
+  }
+
+  /// `py.hotReload(watch:)` on a pool of `poolSize` ownGIL contexts that have all imported the
+  /// module: the time from `rename(2)` to the `ReloadEvent`, then a check (not timed) that every
+  /// context runs the new version.
+  static func measureSwiftPy(
+    poolSize: Int, directory: String, libFile: String, source: (Int) -> String, clock: ContinuousClock
+  ) async throws {
+    let py = try await PythonRuntime.start(.init(defaultPool: .init(size: poolSize), paths: [directory]))
     let contexts = py.contexts()
     for context in contexts { _ = try await context.eval("__import__('bench_lib').VERSION") }
     let reloader = try await py.hotReload(watch: [directory])
@@ -56,32 +88,15 @@ enum ReloadBenchmark {
     }
     await reloader.stop()
     await py.shutdown()
+    let all = contexts.count == 1 ? "its 1" : "all \(contexts.count)"
     print(
-      "  hot reload, rename() → new code in all 4 \(contexts[0].mode) contexts (\(saves) saves): "
+      "  hot reload, rename() → new code in \(all) \(contexts[0].mode) context\(contexts.count == 1 ? "" : "s") "
+        + "(\(saves) saves): "
         + "p50 \(millis(percentile(observed, 50))), p95 \(millis(percentile(observed, 95))), "
         + "max \(millis(observed.max()!))")
     print(
       "    of which kernel event → last context done (ReloadEvent.latency): "
         + "p50 \(millis(percentile(reported, 50))), p95 \(millis(percentile(reported, 95)))")
-
-    // hotload's loop, in a Python process of its own, one interpreter.
-    try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
-    let hotload = try HotloadLoop(python: installation.executable, directory: directory)
-    defer { hotload.stop() }
-    var polled: [Duration] = []
-    for version in 1...saves {
-      let began = save(source(version), to: libFile, clock: clock)
-      guard hotload.waitFor("version \(version)") else {
-        print("  hotload's loop did not report version \(version)")
-        throw ExitCode.failure
-      }
-      polled.append(clock.now - began)
-      try await Task.sleep(for: .milliseconds(20))
-    }
-    print(
-      "  hotload's polling loop (144 Hz), rename() → new code in its 1 interpreter (\(saves) saves): "
-        + "p50 \(millis(percentile(polled, 50))), p95 \(millis(percentile(polled, 95))), "
-        + "max \(millis(polled.max()!))")
   }
 
   /// Writes `content` to a temporary file and renames it over `path`; returns the instant just

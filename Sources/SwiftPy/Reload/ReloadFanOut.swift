@@ -29,7 +29,9 @@ enum ReloadFanOut {
     if interpreters > 1,
       let first = open.firstIndex(where: { $0.mode != .worker && !$0.thread.isBusy && $0.queuedCalls == 0 })
     {
-      let leader = await runEach(plan, in: [open[first]])[0]
+      var lead = plan
+      lead.share = true
+      let leader = await runEach(lead, in: [open[first]])[0]
       var rest = plan
       if case .success(let outcome)? = leader, case .dict = outcome.code {
         rest.precompiled = outcome.code

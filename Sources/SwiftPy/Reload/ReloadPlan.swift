@@ -18,4 +18,7 @@ struct ReloadPlan: Sendable {
   /// Code the first interpreter compiled, marshalled (`{path: [mtime_ns, size, inode, bytes]}`);
   /// nil for that first interpreter, which compiles and hands its code on.
   var precompiled: PythonValue? = nil
+  /// Return the code compiled, marshalled, for ``precompiled``: set for the first interpreter
+  /// when others follow it.
+  var share = false
 }

@@ -12,6 +12,14 @@ enum ReloadScript {
 
   /// Installs the script in the attached interpreter if it is not there yet; on thread.
   static func install() throws {
+    // Installed already (every reload but the first): nothing to convert, compile or run.
+    if let sys = PyImport_AddModule("sys") {  // borrowed
+      guard let modules = PyObject_GetAttrString(sys, "modules") else { throw PythonError.fetch() }
+      defer { Py_DecRef(modules) }
+      if PyDict_GetItemString(modules, moduleName) != nil { return }  // borrowed
+    } else {
+      throw PythonError.fetch()
+    }
     let namespace = try PythonExecution.makeNamespace()
     defer { Py_DecRef(namespace) }
     let source = try PythonValue.string(code).makePythonObject()
@@ -54,6 +62,7 @@ enum ReloadScript {
       "import_missing": .bool(plan.importMissing),
     ]
     if let precompiled = plan.precompiled { kwargs["precompiled"] = precompiled }
+    if plan.share { kwargs["share"] = .bool(true) }
     let result: PythonValue
     do {
       result = try PythonExecution.call(moduleName, "run", args: [], kwargs: kwargs, globals: namespace)
@@ -180,13 +189,20 @@ enum ReloadScript {
         files = set(files)
         chosen = [name for name, path in loaded.items() if path in files]
         chosen += [name for name in wanted if name in loaded and name not in chosen]
+        # What the modules chosen first import only orders them among the modules run: their
+        # files (just changed, so not in the cache) are parsed only when more than one runs.
         graph = {}
         if importers and chosen:
             system = _system_dirs()
-            for name, path in loaded.items():
-                if not path.startswith(system):
-                    graph[name] = _imported_by(name, path)
             selected = set(chosen)
+            first = []
+            for name, path in loaded.items():
+                if path.startswith(system):
+                    continue
+                if name in selected:
+                    first.append(name)
+                else:
+                    graph[name] = _imported_by(name, path)
             grew = True
             while grew:
                 grew = False
@@ -196,8 +212,11 @@ enum ReloadScript {
                         chosen.append(name)
                         grew = True
         else:
-            for name in chosen:
-                graph[name] = _imported_by(name, loaded[name])
+            first = chosen
+        if len(chosen) < 2:
+            return chosen
+        for name in first:
+            graph[name] = _imported_by(name, loaded[name])
         order, done, visiting = [], set(), set()
         selected = set(chosen)
         def visit(name):
@@ -323,10 +342,11 @@ enum ReloadScript {
             del namespace[key]
         namespace.update(before)
 
-    def run(files, modules, patch, import_missing, precompiled=None):
+    def run(files, modules, patch, import_missing, precompiled=None, share=False):
         '''Reloads what `files` were loaded as, the modules named in `modules` ([name, pre, post]
         each) and, unless `patch`, every module importing one of those; imports the named
-        modules not loaded yet when `import_missing`. Returns the names run, in order.'''
+        modules not loaded yet when `import_missing`. Returns the names run, in order, and, when
+        `share`, the code compiled, marshalled, for the other interpreters.'''
         importlib.invalidate_caches()
         hooks = {name: (pre, post) for name, pre, post in modules}
         wanted = [name for name, _, _ in modules]
@@ -348,7 +368,7 @@ enum ReloadScript {
                 with open(path, 'rb') as file:
                     source = file.read()
                 code = compile(source, path, 'exec', dont_inherit=True)
-                if precompiled is None:
+                if share:
                     shared[path] = stamp + [marshal.dumps(code)]
             compiled.append((name, module, code))
         missing = [name for name in wanted if name not in sys.modules] if import_missing else []
