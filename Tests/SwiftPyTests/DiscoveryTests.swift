@@ -44,7 +44,7 @@ enum Pyenv {
 }
 
 /// The test process's environment without the variables that would short-circuit the search.
-private func searchEnvironment(_ changes: [String: String?] = [:]) -> [String: String] {
+func searchEnvironment(_ changes: [String: String?] = [:]) -> [String: String] {
   var environment = ProcessInfo.processInfo.environment
   environment["SWIFTPY_PYTHON"] = nil
   environment["VIRTUAL_ENV"] = nil

@@ -6,6 +6,8 @@ import CPythonShim
 /// (the DocC article "Preload", Sources/SwiftPy/SwiftPy.docc/Preload.md).
 struct ContextBlueprint: Sendable {
   var executable: String
+  /// `sys.prefix` as the installation's own `python` has it: a virtual environment's directory.
+  var prefix: String
   var sitePackages: [String]
   var paths: [String] = []
   var imports: [String] = []
@@ -20,6 +22,7 @@ struct ContextBlueprint: Sendable {
   /// A blueprint with nothing registered: the installation's own executable and site-packages.
   init(_ installation: PythonInstallation, output: PythonOutputPolicy = .inherit) {
     executable = installation.executable
+    prefix = installation.prefix
     sitePackages = installation.sitePackages
     self.output = output
   }
@@ -53,15 +56,28 @@ enum ContextSetup {
       sys.executable = executable
       if not getattr(sys, 'argv', None):
           sys.argv = ['']
+      # CPython is initialized from the base installation, so its own site-packages are on
+      # sys.path; for a virtual environment the path and prefix must be what its `python` has:
+      # the environment's site-packages first, the base ones only if it includes them
+      # (--system-site-packages: then site_dirs lists them too), sys.prefix the environment.
+      if sys.prefix != prefix:
+          for d in site.getsitepackages():
+              if d not in site_dirs:
+                  while d in sys.path:
+                      sys.path.remove(d)
+          sys.prefix = sys.exec_prefix = prefix
       for d in site_dirs:
-          if d not in sys.path:
-              site.addsitedir(d)
+          while d in sys.path:
+              sys.path.remove(d)
+      for d in site_dirs:
+          site.addsitedir(d)
       for d in reversed(paths):
           if d not in sys.path:
               sys.path.insert(0, d)
       """,
       with: [
         "executable": .string(blueprint.executable),
+        "prefix": .string(blueprint.prefix),
         "site_dirs": .list(blueprint.sitePackages.map(PythonValue.string)),
         "paths": .list(blueprint.paths.map(PythonValue.string)),
       ])
