@@ -45,19 +45,24 @@ struct VirtualEnvironmentTests {
     let expected = try Self.pythonSays(venv + "/bin/python")
     #expect(expected.contains(venv))
     // Found through VIRTUAL_ENV alone (its bin not on PATH) or SWIFTPY_PYTHON: the venv.
-    for (variable, value) in [("VIRTUAL_ENV", venv), ("SWIFTPY_PYTHON", venv + "/bin/python")] {
+    // (`bin/python3` is a link straight to the base python: following it loses the venv.)
+    let ways = [
+      ("VIRTUAL_ENV", venv), ("SWIFTPY_PYTHON", venv + "/bin/python"),
+      ("SWIFTPY_PYTHON", venv + "/bin/python3"),
+    ]
+    for (variable, value) in ways {
       let installation = try PythonDiscovery.discover(environment: searchEnvironment([variable: value]))
         .installation
-      #expect(installation.isVirtualEnvironment, "\(variable)")
-      #expect(installation.prefix == venv, "\(variable)")
+      #expect(installation.isVirtualEnvironment, "\(variable)=\(value)")
+      #expect(installation.prefix == venv, "\(variable)=\(value)")
     }
     // A runtime on it: its contexts see what the venv's python sees.
     try await withRuntime(
-      .init(python: .executable(venv + "/bin/python"), defaultPool: .init(size: 1, mode: isolatedMode))
+      .init(python: .executable(venv + "/bin/python3"), defaultPool: .init(size: 1, mode: isolatedMode))
     ) { (py) async throws in
       let seen = try await py.eval("repr((lambda sys: \(Self.report))(__import__('sys')))")
       #expect(seen == .string(expected))
-      #expect(try await py.eval("__import__('sys').executable") == .string(venv + "/bin/python"))
+      #expect(try await py.eval("__import__('sys').executable") == .string(venv + "/bin/python3"))
     }
   }
 }

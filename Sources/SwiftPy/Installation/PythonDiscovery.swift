@@ -248,7 +248,9 @@ extension PythonDiscovery {
     let full =
       path.hasPrefix("/")
       ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
-    return (full as NSString).standardizingPath
+    // `.` and `..` removed, symbolic links kept: a venv's `bin/python3` links to the base
+    // python, and following it would lose the venv (NSString.standardizingPath follows them).
+    return URL(fileURLWithPath: full).standardized.path
   }
 }
 
