@@ -37,6 +37,13 @@ struct HostileInputTests {
       } catch let error as SwiftPyError {
         #expect(error.code == .tooLarge)
       }
+      do {
+        _ = try await py.eval("1 << (8 * 100_000_000)")  // a 100 MB int
+        Issue.record("a 100 MB int crossed")
+      } catch let error as SwiftPyError {
+        #expect(error.code == .tooLarge)
+        #expect(error.message.contains("maximumResultSize"), "\(error)")
+      }
       #expect(try await py.eval("len(b'x' * 200_000_000)") == 200_000_000)
     }
   }

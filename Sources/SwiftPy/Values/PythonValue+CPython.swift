@@ -135,6 +135,10 @@ extension PythonValue {
       if overflow == 0 {
         self = .int(Int(number))
       } else {
+        // Charged to the budget by its size before anything is copied (a 512 MB int is a
+        // 1 GB hexadecimal string on the way).
+        budget -= PythonValue.byteLength(ofInt: object)
+        if budget < 0 { throw PythonValue.tooLarge("int") }
         // Exact at any size: through Python's own hexadecimal form.
         guard let hex = PythonError.string(PyNumber_ToBase(object, 16)),
           let big = PythonBigInt(hexadecimal: hex)
@@ -266,5 +270,32 @@ extension PythonValue {
     SwiftPyError(
       .nestingTooDeep, "containers nest deeper than \(maximumDepth) levels (or a container contains itself)",
       pythonType: type)
+  }
+}
+
+extension PythonValue {
+  /// The bytes an int's magnitude takes (`int.bit_length()` / 8, rounded up); 0 when that cannot
+  /// be read (the conversion that follows then says what went wrong).
+  static func byteLength(ofInt object: PyObjectPointer) -> Int {
+    guard let method = PyObject_GetAttrString(object, "bit_length") else {
+      PyErr_Clear()
+      return 0
+    }
+    defer { Py_DecRef(method) }
+    guard let noArguments = PyTuple_New(0) else {
+      PyErr_Clear()
+      return 0
+    }
+    defer { Py_DecRef(noArguments) }
+    guard let bits = PyObject_Call(method, noArguments, nil) else {
+      PyErr_Clear()
+      return 0
+    }
+    defer { Py_DecRef(bits) }
+    var overflow: Int32 = 0
+    let count = PyLong_AsLongLongAndOverflow(bits, &overflow)
+    if overflow != 0 { return Int.max / 2 }
+    PyErr_Clear()
+    return Int((count + 7) / 8)
   }
 }
