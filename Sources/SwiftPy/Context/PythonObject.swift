@@ -192,7 +192,17 @@ public protocol PythonConvertible {
 
 extension PythonConvertible {
   func pythonObject(on thread: InterpreterThread) throws -> PythonObject {
-    if let object = self as? PythonObject { return object }
+    if let object = self as? PythonObject {
+      // An object of another interpreter (or of this one, on the wrong thread) must not be
+      // handed to this one's C API: it would corrupt both.
+      guard object.thread === thread, thread.isCurrent else {
+        throw SwiftPyError(
+          .invalidArgument,
+          "a PythonObject of context '\(object.thread.name)' was passed to context '\(thread.name)'; "
+            + "objects never cross interpreters: pass a PythonValue (a copy) instead")
+      }
+      return object
+    }
     let value = try pythonValue ?? .none
     return PythonObject(owning: try value.makePythonObject(), thread: thread)
   }
