@@ -78,9 +78,9 @@ struct InterruptTests {
       try await waitUntil { ctx.thread.isBusy }
       let queued = Task { try await ctx.exec("ran.append('queued')") }
       try await waitUntil { ctx.queuedCalls == 1 }
-      queued.cancel()
-      await #expect(throws: CancellationError.self) { try await queued.value }
+      queued.cancel()  // removes it from the queue at once, before the blocker is released
       _ = FileManager.default.createFile(atPath: flag, contents: nil)
+      await #expect(throws: CancellationError.self) { try await queued.value }
       try await blocker.value
       #expect(try await ctx.eval("ran") == [])
       await ctx.close()
