@@ -50,7 +50,7 @@ enum ContextSetup {
     try ProcessStarts.install()
     try run(
       """
-      import sys, site
+      import os, sys, site
       # Embedded, sys.executable would be the host program; subprocess and multiprocessing
       # need the real interpreter.
       sys.executable = executable
@@ -70,7 +70,8 @@ enum ContextSetup {
           while d in sys.path:
               sys.path.remove(d)
       for d in site_dirs:
-          site.addsitedir(d)
+          if os.path.isdir(d):  # as site.py does (Debian's list names folders that may not exist)
+              site.addsitedir(d)
       for d in reversed(paths):
           if d not in sys.path:
               sys.path.insert(0, d)
