@@ -77,7 +77,8 @@ extension HostSignals {
   /// `Popen.terminate()` did nothing to a child with SIGTERM blocked, and multiprocessing's
   /// forkserver waited for ever for a SIGCHLD it had blocked. The main thread's mask is what the
   /// host meant — empty in most programs; a host that blocks a signal everywhere to `sigwait`
-  /// for it keeps it blocked in SwiftPy's threads too (ARCHITECTURE.md, "One CPython").
+  /// for it keeps it blocked in SwiftPy's threads too (ARCHITECTURE.md, "Processes started from
+  /// Python").
   static let hostMask: sigset_t = {
     var mask = sigset_t()
     sigemptyset(&mask)
