@@ -14,17 +14,7 @@ struct CommandLineTests {
   static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (
     status: Int32, output: String
   ) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try runProgram(executable.path, arguments, environment: environment)
   }
 
   @Test func infoNamesTheChosenPython() async throws {

@@ -64,12 +64,6 @@ enum NumpyEnvironment {
 
   private static func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
     guard FileManager.default.isExecutableFile(atPath: executable) else { return 127 }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
+    return try runProgram(executable, arguments).status
   }
 }

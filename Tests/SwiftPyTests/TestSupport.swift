@@ -19,6 +19,23 @@ func withRuntime<T>(
   }
 }
 
+/// Runs `executable` to its end and returns its exit status and output (stdout and stderr).
+func runProgram(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
+  status: Int32, output: String
+) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  if let environment { process.environment = environment }
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = pipe
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// The modes the loaded Python can run (ownGIL is refused on 3.12.0–3.12.3).
 func availableModes() async throws -> [PythonContext.Mode] {
   let installation = try await DiscoveryCache.discover(.automatic).installation

@@ -13,13 +13,10 @@ struct VirtualEnvironmentTests {
     let base = try await DiscoveryCache.discover(.automatic).installation.executable
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-venv-\(UUID())")
       .path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: base)
-    process.arguments =
-      ["-m", "venv", "--without-pip"] + (systemSitePackages ? ["--system-site-packages"] : []) + [directory]
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "could not create a venv at \(directory)")
+    let made = try runProgram(
+      base,
+      ["-m", "venv", "--without-pip"] + (systemSitePackages ? ["--system-site-packages"] : []) + [directory])
+    try #require(made.status == 0, "could not create a venv at \(directory): \(made.output)")
     return directory
   }
 
@@ -27,14 +24,7 @@ struct VirtualEnvironmentTests {
   static let report = "(sys.prefix, sys.exec_prefix, [p for p in sys.path if p.endswith('-packages')])"
 
   static func pythonSays(_ python: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", "import sys; print(repr(\(report)))"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    try runProgram(python, ["-c", "import sys; print(repr(\(report)))"]).output
       .trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
