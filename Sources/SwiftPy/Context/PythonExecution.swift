@@ -5,6 +5,15 @@ import OrderedCollections
 /// here runs on an interpreter thread with its thread state attached, and turns every failure
 /// into a Swift error (PythonError for Python exceptions).
 enum PythonExecution {
+  /// `object.name()`: a new reference, or nil with the Python exception set.
+  static func callMethod(_ object: PyObjectPointer, _ name: String) -> PyObjectPointer? {
+    guard let method = PyObject_GetAttrString(object, name) else { return nil }
+    defer { Py_DecRef(method) }
+    guard let noArguments = PyTuple_New(0) else { return nil }
+    defer { Py_DecRef(noArguments) }
+    return PyObject_Call(method, noArguments, nil)
+  }
+
   /// A new namespace dict: `__name__ == "__main__"` and the interpreter's builtins, like the
   /// globals of a script.
   static func makeNamespace() throws -> PyObjectPointer {

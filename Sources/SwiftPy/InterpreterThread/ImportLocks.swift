@@ -33,34 +33,23 @@ enum ImportLocks {
         pass
     """
 
-  /// Releases the import locks this thread holds; any failure is cleared (the job's answer
-  /// has been given, and nothing here may raise into the next one).
+  /// Releases the import locks this thread holds; a failure is cleared (the job's answer has
+  /// been given, and nothing here may raise into the next one).
   static func releaseHeldByThisThread() {
-    guard let globals = PyDict_New() else { return PyErr_Clear() }
-    defer { Py_DecRef(globals) }
-    PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins())
-    guard let compiled = Py_CompileString(code, "<swiftpy-import-locks>", Int32(SPY_FILE_INPUT)) else {
-      return PyErr_Clear()
-    }
-    defer { Py_DecRef(compiled) }
-    guard let done = PyEval_EvalCode(compiled, globals, globals) else { return PyErr_Clear() }
-    Py_DecRef(done)
+    try? ContextSetup.run(code, with: [:])
   }
 
   /// Releases the interpreter-wide import lock (`_imp`'s) if this thread holds it, leaving
   /// module locks alone: safe at any point where this thread is not inside importlib, which
-  /// holds that lock only around its own dictionary work. SwiftPy's own imports on an error path
-  /// call this first (formatting a traceback imports `traceback`): a lock leaked earlier in the
-  /// same job would otherwise deadlock that import against another thread's.
+  /// holds that lock only around its own dictionary work. SwiftPy's error path calls this
+  /// before it imports `traceback` in a job that was interrupted: a lock leaked earlier in the
+  /// job would otherwise deadlock that import against another thread's. C calls only, so that
+  /// a failure here never formats another error.
   static func releaseImportLockHeldHere() {
     guard let imp = PyImport_ImportModule("_imp") else { return PyErr_Clear() }
     defer { Py_DecRef(imp) }
-    guard let release = PyObject_GetAttrString(imp, "release_lock") else { return PyErr_Clear() }
-    defer { Py_DecRef(release) }
-    guard let noArguments = PyTuple_New(0) else { return PyErr_Clear() }
-    defer { Py_DecRef(noArguments) }
     for _ in 0..<10_000 {  // the lock is re-entrant; RuntimeError once this thread holds none
-      guard let released = PyObject_Call(release, noArguments, nil) else { return PyErr_Clear() }
+      guard let released = PythonExecution.callMethod(imp, "release_lock") else { return PyErr_Clear() }
       Py_DecRef(released)
     }
   }

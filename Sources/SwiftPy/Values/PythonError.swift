@@ -169,7 +169,9 @@ extension PythonError {
 
   /// `traceback.format_exception(exception)`, joined; empty when unavailable.
   private static func formatTraceback(_ exception: PyObjectPointer) -> String {
-    ImportLocks.releaseImportLockHeldHere()
+    // Only a job an interrupt was aimed at can have leaked the lock (ARCHITECTURE.md,
+    // "Interrupts"); other errors pay nothing.
+    if InterpreterThread.current?.stopRequested == true { ImportLocks.releaseImportLockHeldHere() }
     guard let module = PyImport_ImportModule("traceback") else {
       PyErr_Clear()
       return ""

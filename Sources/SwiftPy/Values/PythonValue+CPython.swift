@@ -277,17 +277,7 @@ extension PythonValue {
   /// The bytes an int's magnitude takes (`int.bit_length()` / 8, rounded up); 0 when that cannot
   /// be read (the conversion that follows then says what went wrong).
   static func byteLength(ofInt object: PyObjectPointer) -> Int {
-    guard let method = PyObject_GetAttrString(object, "bit_length") else {
-      PyErr_Clear()
-      return 0
-    }
-    defer { Py_DecRef(method) }
-    guard let noArguments = PyTuple_New(0) else {
-      PyErr_Clear()
-      return 0
-    }
-    defer { Py_DecRef(noArguments) }
-    guard let bits = PyObject_Call(method, noArguments, nil) else {
+    guard let bits = PythonExecution.callMethod(object, "bit_length") else {
       PyErr_Clear()
       return 0
     }
