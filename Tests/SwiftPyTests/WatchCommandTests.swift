@@ -123,6 +123,8 @@ struct WatchCommandTests {
     let duration = "600.\(UInt32.random(in: 100_000...999_999))"
     process.arguments = ["watch", "--module", dir.lib, "--no-clear", "--run", "sleep \(duration)"]
     process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+    // As a user's shell would have it: Python's output not forced unbuffered, stdout a pipe.
+    process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "PYTHONUNBUFFERED" }
     let stdin = Pipe()
     let stdout = Pipe()
     process.standardInput = stdin
