@@ -60,18 +60,19 @@ enum ContextSetup {
       # sys.path; for a virtual environment the path and prefix must be what its `python` has:
       # the environment's site-packages first, the base ones only if it includes them
       # (--system-site-packages: then site_dirs lists them too), sys.prefix the environment.
-      if sys.prefix != prefix:
-          for d in site.getsitepackages():
-              if d not in site_dirs:
-                  while d in sys.path:
-                      sys.path.remove(d)
-          sys.prefix = sys.exec_prefix = prefix
-      for d in site_dirs:
-          while d in sys.path:
-              sys.path.remove(d)
-      for d in site_dirs:
-          if os.path.isdir(d):  # as site.py does (Debian's list names folders that may not exist)
-              site.addsitedir(d)
+      # Done once per interpreter, by the first installation to set it up: the main interpreter
+      # is shared by the worker contexts of every runtime, and a later runtime of another
+      # installation only adds its folders (removing them under running calls would lose
+      # their imports). sys.path is replaced in one step, never left without a folder.
+      wanted = [d for d in site_dirs if os.path.isdir(d)]  # as site.py (Debian lists absent ones)
+      first = getattr(sys, '_swiftpy_prefix', None) is None
+      stale = set(site.getsitepackages()) - set(site_dirs) if first and sys.prefix != prefix else set()
+      for d in wanted:
+          if d not in sys.path:
+              site.addsitedir(d)  # also runs its .pth files
+      if first:
+          sys.path[:] = [p for p in sys.path if p not in stale and p not in wanted] + wanted
+          sys.prefix = sys.exec_prefix = sys._swiftpy_prefix = prefix
       for d in reversed(paths):
           if d not in sys.path:
               sys.path.insert(0, d)
