@@ -36,8 +36,7 @@ public struct FileWatchOptions: Sendable {
   /// How long the watcher waits after an event for more before reporting them all as one
   /// ``FileChange``, so that one save is one change and a "save all" or a checkout is a handful.
   /// A batch is reported once no event has come for this long, and at the latest after 25 times
-  /// this long. With inotify, a save that comes alone (one file pending, no other event within
-  /// this long before it) is reported at once. Defaults to ``defaultCoalescing``.
+  /// this long. Defaults to ``defaultCoalescing``.
   public var coalescing: Duration
   /// How changes are detected; ``FileWatchBackend/automatic`` by default.
   public var backend: FileWatchBackend
@@ -63,9 +62,8 @@ public struct FileWatchOptions: Sendable {
   /// version to the creation of the new one; 0.6-4.3 ms from there to the close, fsync
   /// included, which the grace period of deletions covers, see ``FileChange``); files written
   /// together come 0.15-0.25 ms apart (`git checkout`). 2 ms groups those with a margin of 8
-  /// or more. It is added to the latency of saves in a burst and of every save with kqueue
-  /// (about 2.4 ms from `rename(2)` to the change delivered); with inotify a save alone is
-  /// delivered without waiting for it.
+  /// or more, and is added to every save's latency: about 2.4 ms from `rename(2)` to the
+  /// change delivered.
   public static let defaultCoalescing: Duration = .milliseconds(2)
 
   /// Options for watching `paths`; see each property.
@@ -87,8 +85,7 @@ public struct FileWatchOptions: Sendable {
 /// One batch of changed files.
 ///
 /// A path is reported when a new version of the file is complete: closed after writing, or
-/// renamed into place, at the end of the coalescing window (at once, with inotify, for a save
-/// that comes alone; see ``FileWatchOptions/coalescing``). Two kinds of paths wait for a
+/// renamed into place, at the end of the coalescing window. Two kinds of paths wait for a
 /// short grace period (50 ms, or 25 coalescing windows if longer) instead:
 /// - deleted files, reported if they are still missing then, so that a save that first moves
 ///   the old version away (vim, JetBrains' safe write) is one change, not a deletion and a

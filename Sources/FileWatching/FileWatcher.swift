@@ -1,9 +1,8 @@
 import Foundation
 import Synchronization
 
-/// Watches files and directory trees and reports each save as a ``FileChange``, within a
-/// fraction of a millisecond for a save alone with inotify (about 2-3 ms for saves in a burst,
-/// and with kqueue), without using any CPU while nothing changes.
+/// Watches files and directory trees and reports each save as a ``FileChange``, within about
+/// 2-3 ms, without using any CPU while nothing changes.
 ///
 /// ```swift
 /// let watcher = try FileWatcher(FileWatchOptions(paths: ["app"], extensions: ["py"]))
@@ -31,12 +30,7 @@ import Synchronization
 ///
 /// **Coalescing.** Events are gathered until none has come for
 /// ``FileWatchOptions/coalescing`` (2 ms by default; at most 25 windows in all), so that one
-/// save is one change and files saved together (save all, a checkout) are one or a few. With
-/// inotify, whose events say when a file is complete, a save that comes alone — one path
-/// pending, closed after writing or renamed into place, after a window without events — is
-/// reported at once: every event of one save concerns that one path (vim's rename of the old
-/// version away included), so it is still one change. A burst still waits for quiet: a checkout
-/// is reported as its first file, then the rest together.
+/// save is one change and files saved together (save all, a checkout) are one or a few.
 ///
 /// **Trees.** Every directory of a watched tree has its own watch (inotify is not recursive);
 /// a new directory is watched, then scanned, so that files written into it before its watch

@@ -88,7 +88,7 @@
     init(tree: WatchTree, options: FileWatchOptions) throws(BackendError) {
       self.tree = tree
       present = Array(repeating: false, count: tree.roots.count)
-      batch = PendingBatch(coalescing: options.coalescing, immediateSingleSaves: true)
+      batch = PendingBatch(coalescing: options.coalescing)
       let fd = options.simulatedInotifyFailure == nil ? inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) : -1
       guard fd >= 0 else {
         buffer.deallocate()

@@ -15,15 +15,6 @@
 /// A file found by scanning a directory just created is *tentative*: it may have been created
 /// before the directory's watch and still be open for writing, so it waits for the grace period
 /// unless its own event (closed after writing) comes first, so that it is reported once.
-///
-/// With `immediateSingleSaves` (inotify, whose events say when a new version is complete), a
-/// save that is alone is due at once instead of at the end of the window: when the batch holds
-/// one path, written (closed after writing or renamed into place) and not tentative, whose
-/// first event came after the batch had been quiet for a window. The events of one save all
-/// concern that path (vim's rename of the old version away, then the new one closed: one
-/// entry), so it is still one change. A burst is still coalesced: a path whose first event
-/// comes within a window of another's waits for quiet, so a checkout is its first file, then
-/// the rest together.
 struct PendingBatch {
   struct Entry {
     /// Waiting for the end of the window (written or found by a scan).
@@ -35,8 +26,6 @@ struct PendingBatch {
     var rescan: Bool
     var firstEvent: ContinuousClock.Instant
     var lastEvent: ContinuousClock.Instant
-    /// The batch had been quiet for a window before this path's first event.
-    var afterQuiet = false
   }
 
   let coalescing: Duration
@@ -47,29 +36,16 @@ struct PendingBatch {
   /// Report a written file only if its status differs from the snapshot (for kqueue, whose
   /// events do not say that a write is complete or even that the content changed).
   let requireStatusChange: Bool
-  /// Report a save that is alone at once (see above).
-  let immediateSingleSaves: Bool
 
   private(set) var entries: [String: Entry] = [:]
   private var firstWritten: ContinuousClock.Instant?
   private var lastWritten: ContinuousClock.Instant?
-  /// The last event of any path.
-  private var lastActivity: ContinuousClock.Instant?
 
-  init(coalescing: Duration, requireStatusChange: Bool = false, immediateSingleSaves: Bool = false) {
+  init(coalescing: Duration, requireStatusChange: Bool = false) {
     self.coalescing = coalescing
     maxDelay = coalescing * 25
     grace = max(.milliseconds(50), coalescing * 25)
     self.requireStatusChange = requireStatusChange
-    self.immediateSingleSaves = immediateSingleSaves
-  }
-
-  /// Whether an event of a path not pending at `time` comes after a quiet window; records the
-  /// event.
-  private mutating func noteActivity(at time: ContinuousClock.Instant) -> Bool {
-    defer { lastActivity = max(lastActivity ?? time, time) }
-    guard let lastActivity else { return true }
-    return time - lastActivity >= coalescing
   }
 
   var isEmpty: Bool { entries.isEmpty }
@@ -79,7 +55,6 @@ struct PendingBatch {
   mutating func written(
     _ path: String, at time: ContinuousClock.Instant, rescan: Bool = false, tentative: Bool = false
   ) {
-    let quiet = noteActivity(at: time)
     if var entry = entries[path] {
       entry.tentative = entry.written ? entry.tentative && tentative : tentative
       entry.written = true
@@ -90,7 +65,7 @@ struct PendingBatch {
     } else {
       entries[path] = Entry(
         written: true, tentative: tentative, certainRemoval: false, rescan: rescan, firstEvent: time,
-        lastEvent: time, afterQuiet: quiet)
+        lastEvent: time)
     }
     if tentative { return }
     if firstWritten == nil { firstWritten = time }
@@ -101,7 +76,6 @@ struct PendingBatch {
   mutating func removed(
     _ path: String, at time: ContinuousClock.Instant, certain: Bool = false, rescan: Bool = false
   ) {
-    let quiet = noteActivity(at: time)
     if var entry = entries[path] {
       if entry.tentative {
         // A new file (or one found by a scan) gone again: only its removal is left to check.
@@ -114,8 +88,7 @@ struct PendingBatch {
       entries[path] = entry
     } else {
       entries[path] = Entry(
-        written: false, certainRemoval: certain, rescan: rescan, firstEvent: time, lastEvent: time,
-        afterQuiet: quiet)
+        written: false, certainRemoval: certain, rescan: rescan, firstEvent: time, lastEvent: time)
     }
     // A removal also keeps the window open: the rest of the save is on its way.
     if firstWritten != nil { lastWritten = max(lastWritten ?? time, time) }
@@ -189,11 +162,6 @@ struct PendingBatch {
 
   private var deadlineOfWritten: ContinuousClock.Instant? {
     guard let firstWritten, let lastWritten else { return nil }
-    if immediateSingleSaves, entries.count == 1, let entry = entries.first?.value,
-      entry.written && !entry.tentative && !entry.rescan && entry.afterQuiet
-    {
-      return lastWritten  // a save alone: due now
-    }
     return min(lastWritten + coalescing, firstWritten + maxDelay)
   }
 }

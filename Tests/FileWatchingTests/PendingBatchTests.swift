@@ -102,56 +102,6 @@ struct PendingBatchTests {
     #expect(change == FileChange(paths: ["/b.py"], rescan: true, detectedAt: at(0)))
   }
 
-  @Test("with inotify, a save alone is due at once; a burst still waits for quiet")
-  func immediateSingleSaves() {
-    var batch = PendingBatch(coalescing: window, immediateSingleSaves: true)
-    var snapshot = Snapshot(["/a.py": file(0), "/b.py": file(0, inode: 2), "/c.py": file(0, inode: 3)])
-    var disk = ["/a.py": file(1), "/b.py": file(1, inode: 2), "/c.py": file(1, inode: 3)]
-    // An in-place or rename save, alone: due when it happened.
-    batch.written("/a.py", at: at(0))
-    #expect(batch.deadline == at(0))
-    #expect(batch.flush(at: at(0.5), snapshot: &snapshot) { disk[$0] }?.paths == ["/a.py"])
-    #expect(batch.isEmpty && batch.deadline == nil)
-    // vim: the old version renamed away, then the new one closed: one path, one change, at the
-    // close.
-    disk["/a.py"] = nil
-    batch.removed("/a.py", at: at(10))
-    #expect(batch.deadline == at(60))
-    disk["/a.py"] = file(2, inode: 4)
-    batch.written("/a.py", at: at(13))
-    #expect(batch.deadline == at(13))
-    #expect(batch.flush(at: at(13), snapshot: &snapshot) { disk[$0] }?.paths == ["/a.py"])
-    #expect(batch.isEmpty)
-    // A burst (a checkout): the first file alone, the others within a window of it together.
-    batch.written("/b.py", at: at(20))
-    #expect(batch.deadline == at(20))
-    #expect(batch.flush(at: at(20), snapshot: &snapshot) { disk[$0] }?.paths == ["/b.py"])
-    disk["/a.py"] = file(3, inode: 4)
-    batch.written("/c.py", at: at(20.5))
-    #expect(batch.deadline == at(22.5))
-    batch.written("/a.py", at: at(21))
-    #expect(batch.deadline == at(23))
-    #expect(batch.flush(at: at(23), snapshot: &snapshot) { disk[$0] }?.paths == ["/a.py", "/c.py"])
-    // Two files read together: the window, as before.
-    disk["/b.py"] = file(2, inode: 2)
-    disk["/c.py"] = file(2, inode: 3)
-    batch.written("/b.py", at: at(30))
-    batch.written("/c.py", at: at(30))
-    #expect(batch.deadline == at(32))
-    #expect(batch.flush(at: at(32), snapshot: &snapshot) { disk[$0] }?.paths == ["/b.py", "/c.py"])
-    // A new file is still held for the grace period, even alone.
-    disk["/new.py"] = file(1, inode: 5)
-    batch.written("/new.py", at: at(40))
-    #expect(batch.flush(at: at(40), snapshot: &snapshot) { disk[$0] } == nil)
-    #expect(batch.deadline == at(90))
-    // A save while another path is pending (the new file's grace period) waits for the window.
-    disk["/b.py"] = file(3, inode: 2)
-    batch.written("/b.py", at: at(50))
-    #expect(batch.deadline == at(52))
-    #expect(batch.flush(at: at(52), snapshot: &snapshot) { disk[$0] }?.paths == ["/b.py"])
-    #expect(batch.flush(at: at(90), snapshot: &snapshot) { disk[$0] }?.paths == ["/new.py"])
-  }
-
   @Test("with kqueue, a file whose status did not change is not reported")
   func statusChange() {
     var batch = PendingBatch(coalescing: window, requireStatusChange: true)
