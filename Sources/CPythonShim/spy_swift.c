@@ -36,7 +36,8 @@ static PyObject *_Nullable trampoline(PyObject *self, PyObject *_Nullable args) 
 #define SPY_SWIFT_DEF(name) {name, trampoline, SPY_METH_VARARGS, "Part of SwiftPy's swift module."}
 static SPySwiftMethodDef spy_swift_defs[SPY_SWIFT_OP_COUNT] = {
     SPY_SWIFT_DEF("_call"), SPY_SWIFT_DEF("_has"),  SPY_SWIFT_DEF("_names"),   SPY_SWIFT_DEF("_state"),
-    SPY_SWIFT_DEF("_log"),  SPY_SWIFT_DEF("_hold"), SPY_SWIFT_DEF("_restore"),
+    SPY_SWIFT_DEF("_log"),  SPY_SWIFT_DEF("_hold"), SPY_SWIFT_DEF("_restore"), SPY_SWIFT_DEF("_extension"),
+    SPY_SWIFT_DEF("_refused"),
 };
 
 const char *spy_swift_builtin_name(int operation) {

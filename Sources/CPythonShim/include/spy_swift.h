@@ -27,7 +27,9 @@ enum {
   SPY_SWIFT_LOG = 4,      /* _log(levelno, logger, message, context) */
   SPY_SWIFT_HOLD = 5,     /* _hold() -> token: interrupts held off on this thread */
   SPY_SWIFT_RESTORE = 6,  /* _restore(token) */
-  SPY_SWIFT_OP_COUNT = 7
+  SPY_SWIFT_EXTENSION = 7, /* _extension(path) -> name of what made it one-interpreter-only, or None */
+  SPY_SWIFT_REFUSED = 8,  /* _refused(module, reason): logged once per module and runtime */
+  SPY_SWIFT_OP_COUNT = 9
 };
 
 /* Its name (`_call`, ...) for `operation`. */

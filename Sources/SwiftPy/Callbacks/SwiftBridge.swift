@@ -12,6 +12,9 @@ final class SwiftBridge: Sendable {
   let callbacks = Mutex<[String: SwiftCallback]>([:])
   let state = PythonState()
   let logging: PythonLogging
+  /// The C extensions a sub-interpreter of this runtime refused, to say so once each (bounded:
+  /// Python code could name endless modules).
+  private let refusedExtensions = Mutex<Set<String>>([])
 
   private static let serials = Atomic<Int64>(0)
   /// Every live bridge by id. A bridge leaves when its runtime shuts down.
@@ -32,6 +35,11 @@ final class SwiftBridge: Sendable {
   func retire() {
     _ = SwiftBridge.all.withLock { $0.removeValue(forKey: id) }
     callbacks.withLock { $0.removeAll() }
+  }
+
+  /// True the first time `module` is reported refused.
+  func firstRefusal(of module: String) -> Bool {
+    refusedExtensions.withLock { refused in refused.count < 1000 && refused.insert(module).inserted }
   }
 
   func callback(named name: String) -> SwiftCallback? { callbacks.withLock { $0[name] } }

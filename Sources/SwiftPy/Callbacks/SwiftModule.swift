@@ -448,6 +448,11 @@ enum SwiftModule {
     case Int32(SPY_SWIFT_RESTORE):
       spy_restore_interrupts(Int32(truncatingIfNeeded: args.first?.intValue ?? -1))
       return .none
+    case Int32(SPY_SWIFT_EXTENSION):
+      return args.first?.stringValue.flatMap(ExtensionModules.oneInterpreterOnly).map(PythonValue.string) ?? .none
+    case Int32(SPY_SWIFT_REFUSED):
+      refused(args, bridge)
+      return .none
     default:
       throw Failure.typeError("unknown swift module operation \(operation)")
     }
@@ -528,6 +533,23 @@ enum SwiftModule {
     default:
       throw Failure.typeError("bad state operation \(op) with \(args.count - 1) arguments")
     }
+  }
+
+  /// `_refused(module, reason)`: a sub-interpreter refused a C extension. Said once per module
+  /// and runtime, as a warning on the runtime's Python logger: a library that falls back to
+  /// pure Python when the import fails would otherwise run slower without a word.
+  private static func refused(_ args: [PythonValue], _ bridge: SwiftBridge?) {
+    guard args.count == 2, let module = args[0].stringValue, let reason = args[1].stringValue,
+      let bridge, bridge.firstRefusal(of: module)
+    else { return }
+    let context = InterpreterThread.current?.name ?? "?"
+    bridge.logging.logger.warning(
+      """
+      C extension \(module) was refused in context '\(context)': \(reason). If its package falls \
+      back to pure Python it runs without it; to have it, use the package from a pool of .worker \
+      contexts.
+      """,
+      metadata: ["python.context": .string(context), "python.module": .string(module)], source: "swiftpy")
   }
 
   /// `_log(levelno, logger, message, default_context)`.

@@ -43,11 +43,15 @@ enum ContextSetup {
   /// `sys.executable`, `argv` and `sys.path` (site-packages, then registered paths first),
   /// and installs the sandbox when asked: for the whole interpreter when the context owns it,
   /// else (worker contexts share the main interpreter) for this thread only.
-  static func prepare(_ blueprint: ContextBlueprint, sandboxWholeInterpreter: Bool = true) throws {
+  /// In a sub-interpreter (`mode` other than `.worker`) C extensions that allow one interpreter
+  /// per process are refused (``ExtensionModules``).
+  static func prepare(_ blueprint: ContextBlueprint, mode: PythonContext.Mode = .worker) throws {
     try OutputStreams.install(blueprint.output)
-    if blueprint.sandbox { try Sandbox.enter(wholeInterpreter: sandboxWholeInterpreter) }
+    if blueprint.sandbox { try Sandbox.enter(wholeInterpreter: mode != .worker) }
     try SwiftModule.install(blueprint.bridge, context: InterpreterThread.current?.name ?? "main")
     try ProcessStarts.install()
+    try CPythonFixes.install()
+    if mode != .worker { try ExtensionModules.install(mode: mode) }
     try run(
       """
       import os, sys, site

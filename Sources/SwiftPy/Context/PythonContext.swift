@@ -114,7 +114,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     // context released) may still be running it.
     try await thread.start(within: policy.startLimit, grace: policy.grace) { [context] in
       try PythonContext.hintingSubinterpreterImports(mode) {
-        try ContextSetup.prepare(blueprint, sandboxWholeInterpreter: mode != .worker)
+        try ContextSetup.prepare(blueprint, mode: mode)
         let base = try ContextSetup.makeBaseGlobals(
           imports: blueprint.imports, preload: blueprint.preload.code)
         state.value.base = base

@@ -5,7 +5,7 @@ import CPythonShim
 /// never finalized — would never flush, or that a sub-interpreter flushes only when it ends.
 enum OutputStreams {
   /// Prepares output in the attached interpreter for the context this thread serves (run by
-  /// ``ContextSetup/prepare(_:sandboxWholeInterpreter:)``): the main interpreter gets the
+  /// ``ContextSetup/prepare(_:mode:)``): the main interpreter gets the
   /// streams once at process start; a sub-interpreter gets streams that name its context; a
   /// context's own thread, in any mode, is tied to the context's route until its thread state
   /// is cleared at close.
