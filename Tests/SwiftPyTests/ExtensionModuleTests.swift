@@ -106,7 +106,8 @@ enum NumpyEnvironment {
       try #require(
         try run(installation.executable, ["-m", "venv", venv.path]) == 0, "could not create \(venv.path)")
       try #require(
-        try run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "numpy", "pyyaml"])
+        try run(
+          python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "numpy", "pyyaml"])
           == 0, "could not install numpy and PyYAML from PyPI into \(venv.path)")
     }
     made.withLock { $0 = python }

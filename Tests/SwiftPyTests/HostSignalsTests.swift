@@ -71,4 +71,29 @@ struct HostSignalsTests {
       #expect(Self.disposition(SIGTERM) == before)
     }
   }
+
+  /// A write to a pipe whose reader is gone fails with `BrokenPipeError`; with SIGPIPE at its
+  /// default it would end the host (a `ProcessPoolExecutor` whose worker died did exactly that).
+  @Test(arguments: ProcessStartTests.modes)
+  func aBrokenPipeIsAnErrorNotTheEndOfTheHost(mode: PythonContext.Mode) async throws {
+    try await withRuntime(.init(defaultPool: .init(size: 1, mode: mode))) { (py) async throws in
+      try await py.withContext { lease in
+        try await lease.exec(
+          """
+          import os
+          reader, writer = os.pipe()
+          os.close(reader)
+          try:
+              os.write(writer, b'nobody reads this')
+              outcome = 'written'
+          except BrokenPipeError:
+              outcome = 'BrokenPipeError'
+          finally:
+              os.close(writer)
+          """)
+        #expect(try await lease.eval("outcome") == "BrokenPipeError")
+      }
+    }
+    #expect(Self.disposition(SIGPIPE) == unsafeBitCast(SIG_IGN, to: Int.self))
+  }
 }

@@ -449,7 +449,8 @@ enum SwiftModule {
       spy_restore_interrupts(Int32(truncatingIfNeeded: args.first?.intValue ?? -1))
       return .none
     case Int32(SPY_SWIFT_EXTENSION):
-      return args.first?.stringValue.flatMap(ExtensionModules.oneInterpreterOnly).map(PythonValue.string) ?? .none
+      return args.first?.stringValue.flatMap(ExtensionModules.oneInterpreterOnly).map(PythonValue.string)
+        ?? .none
     case Int32(SPY_SWIFT_REFUSED):
       refused(args, bridge)
       return .none

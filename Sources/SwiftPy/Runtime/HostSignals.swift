@@ -32,6 +32,7 @@ enum HostSignals {
         sigaction(signal, &restore, nil)
       }
     }
+    ignoreBrokenPipesUnlessHandled()
     guard !allowed else { return }
     try ContextSetup.run(
       """
@@ -50,6 +51,25 @@ enum HostSignals {
           for name in ('signal', 'siginterrupt', 'set_wakeup_fd'):
               guard(module, name)
       """, with: [:])
+  }
+
+  /// The one disposition SwiftPy sets: SIGPIPE ignored, when the host left it at its default.
+  /// By default a write to a pipe or socket whose reader is gone ends the process, and Python
+  /// code does such writes all the time (a `ProcessPoolExecutor` whose worker died, a client
+  /// that hung up); ignored, the write fails with EPIPE and Python raises `BrokenPipeError`.
+  /// CPython sets the same for itself, and its `subprocess` puts the default back in the
+  /// processes it starts. A host that installed its own SIGPIPE handler, or ignores it already,
+  /// keeps what it has; a host that sets it back to the default after starting SwiftPy accepts
+  /// that such a write ends the process (ARCHITECTURE.md, "One CPython").
+  private static func ignoreBrokenPipesUnlessHandled() {
+    var current = disposition(SIGPIPE)
+    guard sameHandler(current, sigaction()) else { return }  // a zeroed sigaction is SIG_DFL
+    #if canImport(Glibc)
+      current.__sigaction_handler.sa_handler = SIG_IGN
+    #else
+      current.__sigaction_u.__sa_handler = SIG_IGN
+    #endif
+    sigaction(SIGPIPE, &current, nil)
   }
 
   private static func disposition(_ signal: Int32) -> sigaction {
