@@ -17,6 +17,12 @@ import OrderedCollections
 ///
 /// The conversion cannot fail, so it happens at the call, in the caller's task; the value then
 /// crosses to the interpreter as a copy.
+///
+/// Each call taking values has two overloads: one of ``PythonValue``s and one of
+/// `any PythonValueConvertible`, marked `@_disfavoredOverload`. Literals (`[1, "a"]`, `nil`, nested
+/// mixed literals like `[["a": [true, nil]]]`) can only be ``PythonValue``s, since Swift gives an
+/// existential no literal type; the disfavoring makes those call sites, and the ones with no
+/// arguments at all, pick the ``PythonValue`` overload instead of being ambiguous.
 public protocol PythonValueConvertible: PythonConvertible, Sendable {
   /// The value as a ``PythonValue``.
   var pythonValue: PythonValue { get }
