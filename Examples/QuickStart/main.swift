@@ -14,6 +14,14 @@ print("1 + 1 =", try await py.eval("1 + 1"))
 print("sqrt(16) =", try await py.call("math", "sqrt", args: [16]))
 print(try await py.call("json", "dumps", args: [["b": 1, "a": [true, nil]]], kwargs: ["sort_keys": true]))
 
+// Swift values are arguments as they are; `as:` reads the result as a Swift type.
+let scores: [Double] = [7.5, 9.0, 8.25]
+let label = "mean"
+let mean = try await py.call("statistics", "fmean", args: [scores], as: Double.self)
+print(label, "=", mean)
+let shelf: [String: Int] = ["SICP": 1985]
+print("years:", try await py.eval("sorted(books.values())", locals: ["books": shelf], as: [Int].self))
+
 // Decode Python data into Swift types.
 let book = try await py.eval("{'title': 'SICP', 'year': 1985}", as: Book.self)
 print("decoded:", book)
@@ -28,10 +36,11 @@ try await ctx.exec(
 print("fib(20) =", try await ctx.call("__main__", "fib", args: [20]))
 
 // Live objects, on the interpreter's thread only.
-let upper = try await ctx.withPython { python in
-  try python.eval("'hello'").upper().decode(String.self)
+let (upper, total) = try await ctx.withPython { python in
+  let numbers = try python.eval("[1, 2, 3]")
+  return (try String(python.eval("'hello'").upper()), try Int(numbers[0] + numbers[2]))
 }
-print("upper:", upper)
+print("upper:", upper, "1 + 3 =", total)
 
 // Python errors are Swift errors, with type, message and traceback.
 do {

@@ -72,6 +72,12 @@ public struct Python {
     return try value.pythonObject(on: thread)
   }
 
+  /// `len(object)`.
+  public func len(_ object: any PythonConvertible) throws -> Int {
+    try checkValid()
+    return try Int(builtins.len(object))
+  }
+
   /// `None`.
   public var none: PythonObject {
     get throws {

@@ -5,7 +5,7 @@ extension PythonContext {
   /// function, or anything iterable it returns — and streams what it yields, pulled lazily: the
   /// generator advances only as the loop asks for the next item. Leaving the loop (or
   /// cancelling its task) closes the generator on this context, so its `finally` runs.
-  /// `__main__` names the context's namespace, as in ``call(_:_:args:kwargs:timeout:)``; each
+  /// `__main__` names the context's namespace, as in ``call(_:_:args:kwargs:timeout:)-(_,_,[PythonValue],_,_)``; each
   /// item is one call on the context, within `timeout`.
   ///
   /// ```swift

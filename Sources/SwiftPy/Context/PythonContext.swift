@@ -195,11 +195,28 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     try await eval(expression, locals: locals, in: .own, timeout: timeout)
   }
 
+  /// Evaluates a Python expression with Swift values as locals: `locals: ["x": name]`.
+  @_disfavoredOverload
+  public func eval(
+    _ expression: String, locals: [String: any PythonValueConvertible], timeout: Duration? = nil
+  ) async throws -> PythonValue {
+    try await eval(expression, locals: locals.pythonValues, in: .own, timeout: timeout)
+  }
+
   /// Evaluates a Python expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
     _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type, timeout: Duration? = nil
   ) async throws -> T {
     try await eval(expression, locals: locals, in: .own, timeout: timeout).decode(T.self)
+  }
+
+  /// Evaluates a Python expression with Swift values as locals and decodes its value as `T`.
+  @_disfavoredOverload
+  public func eval<T: Decodable & Sendable>(
+    _ expression: String, locals: [String: any PythonValueConvertible], as type: T.Type,
+    timeout: Duration? = nil
+  ) async throws -> T {
+    try await eval(expression, locals: locals.pythonValues, in: .own, timeout: timeout).decode(T.self)
   }
 
   /// Executes Python statements in this context's namespace.
@@ -214,6 +231,36 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     kwargs: OrderedDictionary<String, PythonValue> = [:], timeout: Duration? = nil
   ) async throws -> PythonValue {
     try await call(module, function, args: args, kwargs: kwargs, in: .own, timeout: timeout)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` with Swift values: `args: [n, name, xs]`.
+  @_disfavoredOverload
+  public func call(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:], timeout: Duration? = nil
+  ) async throws -> PythonValue {
+    try await call(
+      module, function, args: args.pythonValues, kwargs: kwargs.pythonValues, in: .own, timeout: timeout)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` and decodes its result as `T`.
+  public func call<T: Decodable & Sendable>(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:], as type: T.Type, timeout: Duration? = nil
+  ) async throws -> T {
+    try await call(module, function, args: args, kwargs: kwargs, in: .own, timeout: timeout).decode(T.self)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` with Swift values and decodes its result as `T`.
+  @_disfavoredOverload
+  public func call<T: Decodable & Sendable>(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:], as type: T.Type,
+    timeout: Duration? = nil
+  ) async throws -> T {
+    try await call(
+      module, function, args: args.pythonValues, kwargs: kwargs.pythonValues, in: .own, timeout: timeout
+    ).decode(T.self)
   }
 
   /// Runs `body` on the context's thread with direct access to Python objects. Objects made

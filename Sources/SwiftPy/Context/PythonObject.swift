@@ -6,9 +6,15 @@ import OrderedCollections
 ///
 /// ```swift
 /// let root = try await ctx.withPython { py in
-///   try py.import("math").sqrt(2.0).decode(Double.self)
+///   try Double(py.import("math").sqrt(2.0))
 /// }
 /// ```
+///
+/// It reads like Python: `obj.name` (``subscript(dynamicMember:)``), calls `obj.method(1, "x", key: 3)`,
+/// items `try obj[0]`, operators `try a + b` and `try a < b` (see `PythonObject+Operators.swift`),
+/// ``iterate()``, and conversions `try Int(obj)`, `try obj.decode([String].self)`. Everything throws
+/// rather than crash: Python's exceptions as ``PythonError``. Swift setters cannot throw, so
+/// assignments are calls: ``setItem(_:_:)`` and ``setAttribute(_:_:)``.
 ///
 /// `PythonObject` is deliberately not `Sendable`: the compiler keeps it on its thread. Each
 /// operation also checks that it runs on its interpreter's thread and throws otherwise, and an
@@ -65,6 +71,11 @@ public final class PythonObject: CustomStringConvertible {
     }
   }
 
+  /// `object[key]`: `try list[0]`, `try dict["k"]`.
+  public subscript(key: any PythonConvertible) -> PythonObject {
+    get throws { try item(key) }
+  }
+
   /// `object[key]`.
   public func item(_ key: any PythonConvertible) throws -> PythonObject {
     try checkThread()
@@ -92,7 +103,13 @@ public final class PythonObject: CustomStringConvertible {
     try call(positional: args, keywords: kwargs.map { ($0.key, $0.value) })
   }
 
-  /// Makes `math.sqrt(2.0)` and `json.dumps(value, indent: 2)` read like Python.
+  /// Makes `math.sqrt(2.0)` and `os.path.join(directory, "a")` read like Python.
+  @discardableResult
+  public func dynamicallyCall(withArguments arguments: [any PythonConvertible]) throws -> PythonObject {
+    try call(positional: arguments, keywords: [])
+  }
+
+  /// Makes `json.dumps(value, indent: 2)` read like Python.
   @discardableResult
   public func dynamicallyCall(withKeywordArguments arguments: KeyValuePairs<String, any PythonConvertible>)
     throws -> PythonObject
@@ -152,6 +169,28 @@ public final class PythonObject: CustomStringConvertible {
     try value.decode(type)
   }
 
+  /// The items `for item in object` gives, all at once: Swift's `for` cannot throw from a
+  /// sequence, and an exception in the middle is thrown here. An endless iterator runs until the
+  /// closure's timeout interrupts it.
+  public func iterate() throws -> [PythonObject] {
+    try checkThread()
+    let iterator = try wrap(PyObject_GetIter(pointer))
+    var items: [PythonObject] = []
+    while let item = PyIter_Next(iterator.pointer) {
+      items.append(PythonObject(owning: item, thread: thread))
+    }
+    if PyErr_Occurred() != nil { throw PythonError.fetch() }
+    return items
+  }
+
+  /// `bool(object)`: Python's truthiness.
+  public func isTruthy() throws -> Bool {
+    try checkThread()
+    let truth = PyObject_IsTrue(pointer)
+    guard truth >= 0 else { throw PythonError.fetch() }
+    return truth == 1
+  }
+
   /// The qualified name of the object's type (`int`, `collections.OrderedDict`).
   public var typeName: String {
     guard thread.isCurrent else { return "<PythonObject used off its interpreter thread>" }
@@ -166,7 +205,7 @@ public final class PythonObject: CustomStringConvertible {
 
   // MARK: Helpers
 
-  private func checkThread() throws {
+  func checkThread() throws {
     guard thread.isCurrent else {
       throw SwiftPyError(
         .invalidArgument,
@@ -175,7 +214,7 @@ public final class PythonObject: CustomStringConvertible {
   }
 
   /// Wraps a new reference, or throws the pending Python exception.
-  private func wrap(_ result: PyObjectPointer?) throws -> PythonObject {
+  func wrap(_ result: PyObjectPointer?) throws -> PythonObject {
     guard let result else { throw PythonError.fetch() }
     return PythonObject(owning: result, thread: thread)
   }
@@ -184,10 +223,12 @@ public final class PythonObject: CustomStringConvertible {
 @available(*, unavailable, message: "Python objects never leave their interpreter's thread")
 extension PythonObject: Sendable {}
 
-/// Something that can be passed to Python from inside ``PythonContext/withPython(timeout:_:)``.
+/// What ``PythonObject`` operations and ``Python/object(_:)`` take: a live ``PythonObject`` of the
+/// same interpreter, passed as itself, or any ``PythonValueConvertible`` value, copied into a new
+/// object.
 public protocol PythonConvertible {
-  /// The value as a ``PythonValue``, or nil when it is already a live object.
-  var pythonValue: PythonValue? { get throws }
+  /// The value to copy into a new Python object; nil for a ``PythonObject``, which is used as it is.
+  var pythonValueToCopy: PythonValue? { get }
 }
 
 extension PythonConvertible {
@@ -203,34 +244,13 @@ extension PythonConvertible {
       }
       return object
     }
-    let value = try pythonValue ?? .none
+    guard let value = pythonValueToCopy else {
+      throw SwiftPyError(.invalidArgument, "\(type(of: self)) is neither a PythonObject nor a value to copy")
+    }
     return PythonObject(owning: try value.makePythonObject(), thread: thread)
   }
 }
 
 extension PythonObject: PythonConvertible {
-  public var pythonValue: PythonValue? { nil }
-}
-extension PythonValue: PythonConvertible {
-  public var pythonValue: PythonValue? { self }
-}
-extension Int: PythonConvertible {
-  public var pythonValue: PythonValue? { .int(self) }
-}
-extension Double: PythonConvertible {
-  public var pythonValue: PythonValue? { .float(self) }
-}
-extension String: PythonConvertible {
-  public var pythonValue: PythonValue? { .string(self) }
-}
-extension Bool: PythonConvertible {
-  public var pythonValue: PythonValue? { .bool(self) }
-}
-extension Optional: PythonConvertible where Wrapped: PythonConvertible {
-  public var pythonValue: PythonValue? {
-    get throws {
-      guard let wrapped = self else { return PythonValue.none }
-      return try wrapped.pythonValue
-    }
-  }
+  public var pythonValueToCopy: PythonValue? { nil }
 }

@@ -56,11 +56,28 @@ public final class PythonLease: Sendable, CustomStringConvertible {
     }
   }
 
+  /// Evaluates an expression with Swift values as locals: `locals: ["x": name]`.
+  @_disfavoredOverload
+  public func eval(
+    _ expression: String, locals: [String: any PythonValueConvertible], timeout: Duration? = nil
+  ) async throws -> PythonValue {
+    try await eval(expression, locals: locals.pythonValues, timeout: timeout)
+  }
+
   /// Evaluates an expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
     _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type, timeout: Duration? = nil
   ) async throws -> T {
     try await eval(expression, locals: locals, timeout: timeout).decode(T.self)
+  }
+
+  /// Evaluates an expression with Swift values as locals and decodes its value as `T`.
+  @_disfavoredOverload
+  public func eval<T: Decodable & Sendable>(
+    _ expression: String, locals: [String: any PythonValueConvertible], as type: T.Type,
+    timeout: Duration? = nil
+  ) async throws -> T {
+    try await eval(expression, locals: locals.pythonValues, timeout: timeout).decode(T.self)
   }
 
   /// Executes statements in the lease's namespace; what they define stays for later calls.
@@ -77,6 +94,34 @@ public final class PythonLease: Sendable, CustomStringConvertible {
       try await context.call(
         module, function, args: args, kwargs: kwargs, in: .session(session), timeout: timeout)
     }
+  }
+
+  /// Calls `module.function(*args, **kwargs)` with Swift values: `args: [n, name, xs]`.
+  @_disfavoredOverload
+  public func call(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:], timeout: Duration? = nil
+  ) async throws -> PythonValue {
+    try await call(module, function, args: args.pythonValues, kwargs: kwargs.pythonValues, timeout: timeout)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` and decodes its result as `T`.
+  public func call<T: Decodable & Sendable>(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:], as type: T.Type, timeout: Duration? = nil
+  ) async throws -> T {
+    try await call(module, function, args: args, kwargs: kwargs, timeout: timeout).decode(T.self)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` with Swift values and decodes its result as `T`.
+  @_disfavoredOverload
+  public func call<T: Decodable & Sendable>(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:], as type: T.Type,
+    timeout: Duration? = nil
+  ) async throws -> T {
+    try await call(module, function, args: args.pythonValues, kwargs: kwargs.pythonValues, timeout: timeout)
+      .decode(T.self)
   }
 
   /// Direct object access with the lease's namespace as globals.

@@ -52,9 +52,13 @@ extension PythonRuntime {
   /// leased it waits its turn, first come first served, up to `waitingUpTo` — by default the
   /// runtime's call timeout, or as long as it takes when there is none (cancelling the task or
   /// shutting down the runtime ends the wait).
+  ///
+  /// `body` runs in the caller's isolation (`isolation`, filled in by the compiler): called on the
+  /// main actor or in an actor's method, it may use that actor's state, and its result need not
+  /// be `Sendable`.
   public func withContext<T>(
     pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration? = nil,
-    _ body: (PythonLease) async throws -> T
+    isolation: isolated (any Actor)? = #isolation, _ body: (PythonLease) async throws -> T
   ) async throws -> T {
     let lease = try await takeLease(pool: pool, index: index, waitingUpTo: wait ?? policy.defaultTimeout)
     do {
@@ -69,10 +73,10 @@ extension PythonRuntime {
 
   /// Runs `body` with an exclusive lease bound to the task: `py.eval`, `py.exec` and `py.call`
   /// inside use it, so state persists between them (erlang_python's `with_context(fun() -> ... end)`).
-  /// Waits for a context as the other `withContext` does.
+  /// Waits for a context and runs `body` in the caller's isolation as the other `withContext` does.
   public func withContext<T>(
     pool: String = "default", index: Int? = nil, waitingUpTo wait: Duration? = nil,
-    _ body: () async throws -> T
+    isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
   ) async throws -> T {
     let lease = try await takeLease(pool: pool, index: index, waitingUpTo: wait ?? policy.defaultTimeout)
     do {

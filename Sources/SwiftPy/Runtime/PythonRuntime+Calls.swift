@@ -16,6 +16,15 @@ public struct PythonCall: Sendable {
     self.args = args
     self.kwargs = kwargs
   }
+
+  /// A call with Swift values: `PythonCall("math", "hypot", args: [x, y])`.
+  @_disfavoredOverload
+  public init(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:]
+  ) {
+    self.init(module, function, args: args.pythonValues, kwargs: kwargs.pythonValues)
+  }
 }
 
 extension PythonRuntime {
@@ -35,11 +44,28 @@ extension PythonRuntime {
     }
   }
 
+  /// Evaluates an expression with Swift values as locals: `locals: ["x": name]`.
+  @_disfavoredOverload
+  public func eval(
+    _ expression: String, locals: [String: any PythonValueConvertible], timeout: Duration? = nil
+  ) async throws -> PythonValue {
+    try await eval(expression, locals: locals.pythonValues, timeout: timeout)
+  }
+
   /// Evaluates an expression and decodes its value as `T`.
   public func eval<T: Decodable & Sendable>(
     _ expression: String, locals: [String: PythonValue] = [:], as type: T.Type, timeout: Duration? = nil
   ) async throws -> T {
     try await eval(expression, locals: locals, timeout: timeout).decode(T.self)
+  }
+
+  /// Evaluates an expression with Swift values as locals and decodes its value as `T`.
+  @_disfavoredOverload
+  public func eval<T: Decodable & Sendable>(
+    _ expression: String, locals: [String: any PythonValueConvertible], as type: T.Type,
+    timeout: Duration? = nil
+  ) async throws -> T {
+    try await eval(expression, locals: locals.pythonValues, timeout: timeout).decode(T.self)
   }
 
   /// Executes statements: in the bound lease's namespace, else in a fresh namespace (nothing
@@ -65,6 +91,48 @@ extension PythonRuntime {
     return try await oneShot(pool: pool, timeout: timeout, describing: "call \(module).\(function)") {
       globals in
       try PythonExecution.call(module, function, args: args, kwargs: kwargs, globals: globals)
+    }
+  }
+
+  /// Calls `module.function(*args, **kwargs)` with Swift values: `args: [n, name, xs]`.
+  @_disfavoredOverload
+  public func call(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:], timeout: Duration? = nil
+  ) async throws -> PythonValue {
+    try await call(module, function, args: args.pythonValues, kwargs: kwargs.pythonValues, timeout: timeout)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` and decodes its result as `T`.
+  public func call<T: Decodable & Sendable>(
+    _ module: String, _ function: String, args: [PythonValue] = [],
+    kwargs: OrderedDictionary<String, PythonValue> = [:], as type: T.Type, timeout: Duration? = nil
+  ) async throws -> T {
+    try await call(module, function, args: args, kwargs: kwargs, timeout: timeout).decode(T.self)
+  }
+
+  /// Calls `module.function(*args, **kwargs)` with Swift values and decodes its result as `T`.
+  @_disfavoredOverload
+  public func call<T: Decodable & Sendable>(
+    _ module: String, _ function: String, args: [any PythonValueConvertible] = [],
+    kwargs: OrderedDictionary<String, any PythonValueConvertible> = [:], as type: T.Type,
+    timeout: Duration? = nil
+  ) async throws -> T {
+    try await call(module, function, args: args.pythonValues, kwargs: kwargs.pythonValues, timeout: timeout)
+      .decode(T.self)
+  }
+
+  /// Runs `body` with direct access to Python objects: on the bound lease inside
+  /// `withContext { }`, else in a fresh namespace on a free context of the default pool.
+  public func withPython<T: Sendable>(
+    timeout: Duration? = nil, _ body: @escaping @Sendable (Python) throws -> T
+  ) async throws -> T {
+    if let lease = boundLease { return try await lease.withPython(timeout: timeout, body) }
+    return try await oneShot(pool: "default", timeout: timeout, describing: "withPython") { globals in
+      guard let thread = InterpreterThread.current else {
+        throw SwiftPyError(.closed, "withPython reached a thread without an interpreter")
+      }
+      return try PythonExecution.userCode { try body(Python(thread: thread, globals: globals)) }
     }
   }
 
