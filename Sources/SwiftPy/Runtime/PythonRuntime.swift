@@ -193,11 +193,13 @@ public final class PythonRuntime: Sendable {
       bridge.retire()
       throw error
     }
-    return PythonRuntime(
+    let runtime = PythonRuntime(
       discovery: discovery, process: process, policy: policy, output: configuration.output, serial: serial,
       directory: directory, lifecycle: lifecycle,
       preload: preload,
       paths: paths, imports: imports, defaultPool: pool, interpreters: interpreters, bridge: bridge)
+    ExitWork.started(runtime, process: process)
+    return runtime
   }
 
   /// What every new context is given: the registries as they are at that moment.
@@ -262,6 +264,11 @@ public final class PythonRuntime: Sendable {
   /// gets its result or a ``SwiftPyError/Code/shuttingDown`` error; none waits forever.
   /// A call stuck in a blocking C function is abandoned after the interrupt grace: its thread
   /// ends its interpreter when the call returns. Other runtimes in the process are unaffected.
+  ///
+  /// Python's exit work runs as in `python`: sub-interpreters run their `atexit` handlers as
+  /// they end; the main interpreter (shared by worker contexts of every runtime) has its open
+  /// files flushed, and its `atexit` handlers run when this is the process's last runtime. A
+  /// process that exits without calling `shutdown()` gets the same at exit, within a few seconds.
   public func shutdown(deadline: Duration = .seconds(10)) async {
     let task = shutdownTask.withLock { task -> Task<Void, Never> in
       if let task { return task }  // a second caller waits for the first one's shutdown
@@ -290,6 +297,9 @@ public final class PythonRuntime: Sendable {
         group.addTask { await context.close(deadline: deadline, refusal: refusal) }
       }
     }
+    // Python's exit work for the main interpreter, which the worker contexts share and which
+    // lives on (ARCHITECTURE.md, "Exit work"): before the bridge goes, so handlers can log.
+    await ExitWork.ended(self, within: max(deadline, .seconds(1)))
     bridge.retire()
   }
 
