@@ -36,7 +36,9 @@ enum PythonMain {
       // Ctrl-C after the user's code had ended, while the helpers were finishing.
       ExitStatus.printError("KeyboardInterrupt")
       return ExitStatus.interrupted
-    } catch let error as SwiftPyError where error.code == .closed && interrupts.received > 0 {
+    } catch let error as SwiftPyError
+      where [.closed, .contextLost].contains(error.code) && interrupts.received > 0
+    {
       // Ctrl-C in a blocking C call (input(), time.sleep): its context was given up.
       ExitStatus.printError("KeyboardInterrupt")
       return ExitStatus.interrupted
@@ -88,6 +90,8 @@ enum PythonMain {
                 return exc.code
             print(exc.code, file=_swiftpy_sys.stderr)
             return 1
+        if isinstance(exc, KeyboardInterrupt) and str(exc).startswith('interrupted by SwiftPy'):
+            exc.args = ()  # Ctrl-C: shown bare, as Python shows it
         _swiftpy_sys.excepthook(type(exc), exc, exc.__traceback__)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
@@ -150,5 +154,42 @@ enum PythonMain {
         status = _swiftpy_status(exc)
         _swiftpy_finish()
         return status
+
+    def _swiftpy_repl_start():
+        import codeop
+        global _swiftpy_compile, _swiftpy_session
+        _swiftpy_sys.argv = ['']
+        _swiftpy_sys.path.insert(0, '')
+        _swiftpy_compile = codeop.CommandCompiler()
+        _swiftpy_session = _swiftpy_new_main()
+
+    def _swiftpy_push(source):
+        '''Runs source as Python's REPL does (values shown by sys.displayhook, which sets _):
+        'more' when the statement goes on, else 'done', or the exit status of a SystemExit.'''
+        try:
+            code = _swiftpy_compile(source, '<stdin>', 'single')
+        except (OverflowError, SyntaxError, ValueError) as error:
+            _swiftpy_status(_swiftpy_strip(error))
+            _swiftpy_flush()
+            return 'done'
+        if code is None:
+            return 'more'
+        try:
+            exec(code, _swiftpy_session.__dict__)
+        except SystemExit as error:
+            _swiftpy_flush()
+            return _swiftpy_status(error)
+        except BaseException as error:
+            _swiftpy_status(_swiftpy_strip(error))
+        _swiftpy_flush()
+        return 'done'
+
+    def _swiftpy_readline(prompt):
+        '''A line from a stdin that is not a terminal, after prompt on stderr (as python -i
+        does); None at its end. Read through sys.stdin, so that input() in the session reads
+        the lines that follow.'''
+        _swiftpy_sys.stderr.write(prompt)
+        _swiftpy_sys.stderr.flush()
+        return _swiftpy_sys.stdin.readline() or None
     """
 }
