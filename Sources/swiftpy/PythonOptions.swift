@@ -14,15 +14,26 @@ struct PythonOptions: ParsableArguments {
   @Option(help: "The contexts' mode: worker, subinterp or ownGIL (default: ownGIL where available).")
   var mode: PythonContext.Mode?
 
-  /// What `--python` asks discovery for: a libpython path is a library, a bare version (3.13)
-  /// the `python3.13` on PATH, anything else an executable.
+  /// What `--python` asks discovery for: a libpython path is a library; a version (3.13,
+  /// 3.12.1) the usable Python of that version discovery finds, else `python3.13` on PATH;
+  /// anything else an executable.
   var choice: PythonChoice {
     guard let python else { return .automatic }
     if python.contains("libpython") { return .library(python) }
-    if python.first?.isNumber == true && python.allSatisfy({ $0.isNumber || $0 == "." }) {
-      return .executable("python\(python)")
+    guard python.first?.isNumber == true && python.allSatisfy({ $0.isNumber || $0 == "." }) else {
+      return .executable(python)
     }
-    return .executable(python)
+    let usable = (try? PythonDiscovery.discover())?.candidates.first { candidate in
+      guard let version = candidate.version,
+        version.majorMinor == python || version.description == python
+      else { return false }
+      switch candidate.verdict {
+      case .chosen: return true
+      case .passedOver(let reason): return reason.hasPrefix("usable")
+      default: return false
+      }
+    }
+    return .executable(usable?.path ?? "python\(python)")
   }
 
   /// A runtime configuration with `contexts` contexts in the default pool, of the chosen mode.
