@@ -143,8 +143,11 @@ enum PythonMain {
                     source = file.read()
                 exec(compile(source, path, 'exec'), main.__dict__)
             else:
+                import linecache
                 _swiftpy_sys.path.insert(0, '')
                 main = _swiftpy_new_main()
+                # As python -c does, so that tracebacks show the lines of the code.
+                linecache.cache['<string>'] = (len(target), None, target.splitlines(True), '<string>')
                 if kind == 'eval':
                     print(repr(eval(compile(target, '<string>', 'eval'), main.__dict__)))
                 else:
