@@ -67,4 +67,3 @@ struct CommandLineTests {
     #expect(unknown == 2)
   }
 }
-
