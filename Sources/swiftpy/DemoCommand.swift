@@ -11,6 +11,7 @@ struct DemoCommand: AsyncParsableCommand {
 
   @Option(help: "Work per task (loop iterations).") var work = 3_000_000
   @Option(help: "Contexts to run in parallel (default: one per core).") var contexts: Int?
+  @OptionGroup var options: PythonOptions
 
   static let code = """
     def spin(n):
@@ -23,10 +24,10 @@ struct DemoCommand: AsyncParsableCommand {
 
   func run() async throws {
     let cores = contexts ?? ProcessInfo.processInfo.activeProcessorCount
-    let py = try await PythonRuntime.start()
+    let py = try await PythonRuntime.start(options.configuration())
     print("Python \(py.installation.version) from \(py.installation.libraryPath)")
-    let mode: PythonContext.Mode = py.supportedModes.contains(.ownGIL) ? .ownGIL : .worker
-    if mode != .ownGIL {
+    let mode: PythonContext.Mode = options.mode ?? (py.supportedModes.contains(.ownGIL) ? .ownGIL : .worker)
+    if options.mode == nil && mode != .ownGIL {
       print("ownGIL is unavailable with this Python, using worker mode (no speedup expected)")
     }
 

@@ -7,12 +7,10 @@ struct InfoCommand: AsyncParsableCommand {
     commandName: "info",
     abstract: "Show the Python SwiftPy discovers, every candidate considered, and the modes it supports.")
 
-  @Option(help: "Use this python executable (or libpython path) instead of discovering one.")
-  var python: String?
+  @OptionGroup var options: PythonOptions
 
   func run() async throws {
-    let choice: PythonChoice =
-      python.map { $0.contains("libpython") ? .library($0) : .executable($0) } ?? .automatic
+    let choice = options.choice
     let report = try PythonDiscovery.discover(choice)
     let installation = report.installation
     print("Python \(installation.version)")
@@ -25,8 +23,10 @@ struct InfoCommand: AsyncParsableCommand {
     print("  site-packages: \(installation.sitePackages.joined(separator: ", "))")
     print("  found by:      \(installation.foundBy)")
 
-    // Load it for real: a worker context proves the library initializes.
-    let py = try await PythonRuntime.start(.init(python: choice, defaultPool: .init(size: 1, mode: .worker)))
+    // Load it for real: a context (worker unless --mode says otherwise) proves the library
+    // initializes.
+    let py = try await PythonRuntime.start(
+      .init(python: choice, defaultPool: .init(size: 1, mode: options.mode ?? .worker)))
     let version = try await py.eval("__import__('sys').version")
     print("  loaded:        \(version.stringValue ?? "?")")
     let modes = py.supportedModes.map(\.rawValue).joined(separator: ", ")

@@ -43,8 +43,7 @@ struct WatchCommand: AsyncParsableCommand {
   @Option(help: "How many contexts run the module.")
   var contexts = 1
 
-  @Option(help: "The contexts' mode: worker, subinterp or ownGIL (default: ownGIL where available).")
-  var mode: PythonContext.Mode?
+  @OptionGroup var options: PythonOptions
 
   @Flag(help: "Patch functions and classes in place instead of reloading (see the Hot reload article).")
   var patch = false
@@ -85,9 +84,7 @@ struct WatchCommand: AsyncParsableCommand {
     if watched.isEmpty { watched = [FileManager.default.currentDirectoryPath] }
 
     let py = try await PythonRuntime.start(
-      .init(
-        defaultPool: .init(size: contexts, mode: mode),
-        paths: Array(NSOrderedSet(array: searchPath)) as! [String]))
+      options.configuration(contexts: contexts, paths: Array(NSOrderedSet(array: searchPath)) as! [String]))
     var steps: [HotReloadStep] = noClear ? [] : [.clearTerminal]
     steps.append(.module(module, postReload: entrypoint.map(ReloadHook.python)))
     if let run { steps.append(.shell(run)) }

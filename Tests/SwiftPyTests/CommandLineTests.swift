@@ -39,4 +39,31 @@ struct CommandLineTests {
     #expect(output.contains("SWIFTPY_PYTHON"))
     #expect(output.contains("/nonexistent/python3"))
   }
+
+  @Test func versionIsPrinted() throws {
+    let (status, output) = try Self.run(["--version"])
+    #expect(status == 0)
+    #expect(output == "0.9.0\n")
+  }
+
+  @Test(
+    "a Python that is not there: a sentence naming it, and exit status 3", arguments: ["info", "run", "repl"])
+  func missingPythonIsASentence(command: String) throws {
+    let arguments =
+      command == "run"
+      ? [command, "--python", "/nonexistent", "-c", "pass"] : [command, "--python", "/nonexistent"]
+    let (status, output) = try Self.run(arguments)
+    #expect(status == 3)
+    #expect(
+      output == "swiftpy: no usable Python at /nonexistent (no such file). "
+        + "Choose a python 3.12 or newer built with --enable-shared.\n")
+  }
+
+  @Test func usageErrorsExitWithTwo() throws {
+    let (status, output) = try Self.run(["run", "/nonexistent/script.py"])
+    #expect(status == 2)
+    #expect(output.contains("Can't open file '/nonexistent/script.py'"), "\(output)")
+    let (unknown, _) = try Self.run(["eval", "1", "--no-such-option"])
+    #expect(unknown == 2)
+  }
 }

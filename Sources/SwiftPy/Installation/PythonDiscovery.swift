@@ -273,11 +273,11 @@ private struct Search {
     switch choice {
     case .executable(let path):
       return try explicit(
-        path, asLibrary: false, label: "configured python \(choice)", source: "configuration",
+        path, asLibrary: false, label: "No usable Python at \(path)", source: "configuration",
         hint: "Choose a python 3.12 or newer built with --enable-shared.")
     case .library(let path):
       return try explicit(
-        path, asLibrary: true, label: "configured python \(choice)", source: "configuration",
+        path, asLibrary: true, label: "No usable libpython at \(path)", source: "configuration",
         hint: "Choose the libpython of a Python 3.12 or newer, with its python executable beside it.")
     case .automatic:
       return try automatic()
@@ -289,7 +289,7 @@ private struct Search {
   mutating func automatic() throws(SwiftPyError) -> DiscoveryReport {
     if let value = variable("SWIFTPY_PYTHON") {
       return try explicit(
-        value, asLibrary: Self.looksLikeLibrary(value), label: "SWIFTPY_PYTHON=\(value)",
+        value, asLibrary: Self.looksLikeLibrary(value), label: "No usable Python at SWIFTPY_PYTHON=\(value)",
         source: "SWIFTPY_PYTHON",
         hint: """
           Point SWIFTPY_PYTHON at a python 3.12 or newer built with --enable-shared (or at its \
@@ -330,7 +330,7 @@ private struct Search {
       record(path, source: source, version: examination.version, .chosen)
       return report(installation)
     case .failure(let rejection):
-      throw SwiftPyError(.unusablePython, "\(label): \(rejection.reason). \(hint)")
+      throw SwiftPyError(.unusablePython, "\(label) (\(rejection.reason)). \(hint)")
     }
   }
 
