@@ -48,9 +48,11 @@ int spy_load(const char *path, char *error, size_t size) {
   SPY_OBJECT(FloatType, "PyFloat_Type")
   SPY_OBJECT(SetType, "PySet_Type")
   SPY_OBJECT(FrozenSetType, "PyFrozenSet_Type")
+  SPY_OBJECT(CFunctionType, "PyCFunction_Type")
   SPY_EXCEPTION(KeyboardInterrupt, "PyExc_KeyboardInterrupt")
   SPY_EXCEPTION(SyntaxError, "PyExc_SyntaxError")
   SPY_EXCEPTION(ImportError, "PyExc_ImportError")
+  SPY_EXCEPTION(PermissionError, "PyExc_PermissionError")
 #undef SPY_OBJECT
 #undef SPY_EXCEPTION
   spy_fn = fn;

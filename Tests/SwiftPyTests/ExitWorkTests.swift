@@ -7,28 +7,24 @@ import Testing
 /// whether the host shuts its runtime down or just exits (ARCHITECTURE.md, "Exit work").
 @Suite("Python's exit work")
 struct ExitWorkTests {
-  /// `swiftpy run -c` exits without a shutdown: the process-exit hook must do the work. Run as
-  /// users run it: PYTHONUNBUFFERED unset, standard output a pipe.
+  /// `swiftpy eval` exits without a shutdown and without running Python's exit work itself
+  /// (unlike `swiftpy run`): the process-exit hook must do it. Run as users run it:
+  /// PYTHONUNBUFFERED unset, standard output a pipe.
   @Test(arguments: ProcessStartTests.modes)
   func aProcessThatJustExitsRunsItsExitWork(mode: PythonContext.Mode) throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-exit-\(UUID())")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let file = folder.appendingPathComponent("unclosed.txt").path
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-exit-\(UUID()).txt")
+      .path
+    defer { try? FileManager.default.removeItem(atPath: file) }
     var environment = ProcessInfo.processInfo.environment
     environment["PYTHONUNBUFFERED"] = nil
+    let expression = """
+      (__import__('atexit').register(print, 'atexit ran'), \
+      __import__('builtins').__dict__.setdefault('kept', open(\(String(reflecting: file)), 'w')), \
+      kept.write('written, never closed'), __import__('sys').stdout.write('no newline, no flush'))[-1]
+      """
     let (status, output) = try runProgram(
-      CommandLineTests.executable.path,
-      [
-        "run", "--mode", mode.rawValue, "-c",
-        """
-        import atexit, sys
-        atexit.register(lambda: print('atexit ran'))
-        kept = open(\(String(reflecting: file)), 'w')
-        kept.write('written, never closed')
-        sys.stdout.write('no newline, no flush')
-        """,
-      ], environment: environment)
+      CommandLineTests.executable.path, ["eval", "--mode", mode.rawValue, expression],
+      environment: environment)
     #expect(status == 0, "\(output)")
     #expect(output.contains("no newline, no flush"), "\(output)")
     #expect(output.contains("atexit ran"), "\(output)")

@@ -20,11 +20,20 @@ struct ReplTests {
       let command =
         "env -u PYTHONUNBUFFERED HOME=\(home) \(CommandLineTests.executable.path) repl "
         + arguments.joined(separator: " ") + "; echo swiftpy-exited-with-$?; sleep 600"
-      try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40", command])
+      // The first command starts the server, which lives on holding the standard output it was
+      // given: a pipe there would never reach its end, so its output goes to /dev/null. Spawned
+      // and reaped directly: Foundation's `Process.waitUntilExit` was seen never to return for
+      // this short-lived client while other tests ran.
+      let status = try spawnAndWait(
+        [
+          "/usr/bin/env", "tmux", "-L", session, "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+          command,
+        ])
+      guard status == 0 else { throw TmuxFailed(output: "tmux new-session exited with \(status)") }
     }
 
     deinit {
-      _ = try? tmux(["kill-session", "-t", session])
+      _ = try? tmux(["kill-server"])
       try? FileManager.default.removeItem(atPath: home)
     }
 
@@ -60,9 +69,29 @@ struct ReplTests {
 
     @discardableResult
     func tmux(_ arguments: [String]) throws -> String {
-      let (status, output) = try runProgram("/usr/bin/env", ["tmux"] + arguments)
+      // A server of its own (-L): no test shares or depends on another's, or on the user's.
+      let (status, output) = try runProgram("/usr/bin/env", ["tmux", "-L", session] + arguments)
       guard status == 0 else { throw TmuxFailed(output: output) }
       return output
+    }
+
+    /// Runs `arguments` with its output discarded and returns its exit status.
+    private func spawnAndWait(_ arguments: [String]) throws -> Int32 {
+      var actions = posix_spawn_file_actions_t()
+      posix_spawn_file_actions_init(&actions)
+      defer { posix_spawn_file_actions_destroy(&actions) }
+      posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+      posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+      let argv = arguments.map { strdup($0) } + [nil]
+      defer { argv.forEach { free($0) } }
+      var pid: pid_t = 0
+      let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+      guard spawned == 0 else { throw TmuxFailed(output: "could not start tmux: errno \(spawned)") }
+      var status: Int32 = 0
+      while waitpid(pid, &status, 0) < 0 {
+        guard errno == EINTR else { throw TmuxFailed(output: "waitpid: errno \(errno)") }
+      }
+      return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     struct TmuxFailed: Error {

@@ -80,8 +80,8 @@ typedef struct SPyFunctions {
 /* Data symbols: static singletons and built-in types, shared by every interpreter. */
 typedef struct SPyData {
   PyObject *None, *True;
-  PyTypeObject *BoolType, *FloatType, *SetType, *FrozenSetType;
-  PyObject *KeyboardInterrupt, *SyntaxError, *ImportError;
+  PyTypeObject *BoolType, *FloatType, *SetType, *FrozenSetType, *CFunctionType;
+  PyObject *KeyboardInterrupt, *SyntaxError, *ImportError, *PermissionError;
 } SPyData;
 
 extern SPyFunctions spy_fn;

@@ -12,7 +12,7 @@ struct ContextBlueprint: Sendable {
   var paths: [String] = []
   var imports: [String] = []
   var preload = PreloadSnapshot.none
-  /// Install the sandbox audit hook (see ``Sandbox``).
+  /// Put the interpreter in the sandbox (see ``Sandbox``); never for a worker context.
   var sandbox = false
   /// Where the context's Python output goes (the runtime's ``PythonRuntime/Configuration/output``).
   var output = PythonOutputPolicy.inherit
@@ -41,13 +41,13 @@ struct PreloadSnapshot: Sendable, Equatable {
 enum ContextSetup {
   /// Routes Python output (first, so that whatever the setup prints follows the policy), sets
   /// `sys.executable`, `argv` and `sys.path` (site-packages, then registered paths first),
-  /// and installs the sandbox when asked: for the whole interpreter when the context owns it,
-  /// else (worker contexts share the main interpreter) for this thread only.
+  /// and puts the interpreter in the sandbox when asked (pools refuse it for worker contexts,
+  /// which share the main interpreter).
   /// In a sub-interpreter (`mode` other than `.worker`) C extensions that allow one interpreter
   /// per process are refused (``ExtensionModules``).
   static func prepare(_ blueprint: ContextBlueprint, mode: PythonContext.Mode = .worker) throws {
     try OutputStreams.install(blueprint.output)
-    if blueprint.sandbox { try Sandbox.enter(wholeInterpreter: mode != .worker) }
+    if blueprint.sandbox { try Sandbox.enter() }
     try SwiftModule.install(blueprint.bridge, context: InterpreterThread.current?.name ?? "main")
     try ProcessStarts.install()
     try CPythonFixes.install()

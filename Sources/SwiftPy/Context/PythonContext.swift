@@ -98,11 +98,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
     let context = PythonContext(thread: thread, mode: mode, name: name, policy: policy, state: state)
     // Our references — the namespaces, and those of sessions whose lease outlived the context —
     // are dropped on the thread just before the interpreter ends, however it ends.
-    let leavesSandbox = blueprint.sandbox && mode == .worker
     thread.setCleanup { [state] in
-      // A sandboxed worker thread leaves the main interpreter's sandbox: its OS thread id may
-      // be reused by an unsandboxed context later.
-      if leavesSandbox { Sandbox.leave() }
       SwiftModule.cleanUp()  // streams closed, event loop closed, while modules are intact
       state.value.own.map(Py_DecRef)
       state.value.base.map(Py_DecRef)

@@ -684,6 +684,7 @@ final class InterpreterThread: @unchecked Sendable {
     case .canEnd:
       ownThreadState.store(0, ordering: .releasing)
       kind.end(threadState)
+      Sandbox.forget(interpreterID)  // only now: its teardown ran Python code, sandboxed
     case .mustStayAlive(let report):
       // Ending the interpreter under a live Python thread would crash or hang CPython: leave
       // it running, detached, and say so.

@@ -12,6 +12,10 @@ extension SwiftPyError.Code {
   public static let poolExists = Self("poolExists")
   /// The default pool lives as long as its runtime.
   public static let cannotStopDefaultPool = Self("cannotStopDefaultPool")
+  /// A sandboxed pool was asked for in `.worker` mode: worker contexts share the main
+  /// interpreter, its modules and objects, with every other worker context and the host's own
+  /// Python, so no sandbox can be kept there (the DocC article "Sandbox").
+  public static let sandboxNeedsOwnInterpreter = Self("sandboxNeedsOwnInterpreter")
 }
 
 extension SwiftPyError {
@@ -33,6 +37,14 @@ extension SwiftPyError {
 
   static func poolExists(_ name: String) -> SwiftPyError {
     SwiftPyError(.poolExists, "a pool named '\(name)' is running already")
+  }
+
+  static func sandboxNeedsOwnInterpreter(pool: String) -> SwiftPyError {
+    SwiftPyError(
+      .sandboxNeedsOwnInterpreter,
+      "pool '\(pool)' cannot be sandboxed in worker mode: worker contexts share the main interpreter, "
+        + "and with it every module and object, with all other worker contexts and the host's own Python; "
+        + "start it in .subinterp or .ownGIL mode")
   }
 
   static let cannotStopDefaultPool = SwiftPyError(

@@ -82,6 +82,7 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       throw SwiftPyError(.invalidArgument, "pool '\(name)' needs at least one context, not \(size)")
     }
     try PythonContext.checkAvailable(mode, in: installation)
+    if sandbox && mode == .worker { throw SwiftPyError.sandboxNeedsOwnInterpreter(pool: name) }
     let queue = SharedJobQueue()
     // Every context that starts is kept until all have finished, so that a failure of one
     // closes the others instead of leaking their threads.

@@ -72,23 +72,52 @@ enum ExitWork {
   private static func run(on process: PythonProcess, atexit runAtexit: Bool, within limit: Duration) async {
     do {
       try await process.main.perform(timeout: limit, describing: "Python's exit work") {
-        try ContextSetup.run(
-          """
-          import _io, atexit, gc
-          if run_atexit:
-              atexit._run_exitfuncs()  # reports a failing handler itself, as Python's exit does
-          for stream in gc.get_objects():
-              if isinstance(stream, _io._IOBase):
-                  try:
-                      if not stream.closed:
-                          stream.flush()
-                  except Exception:
-                      pass  # a pipe nobody reads, a file on a full disk: nothing to do now
-          """, with: ["run_atexit": .bool(runAtexit)])
+        if runAtexit {
+          // Reports a failing handler itself, as Python's exit does.
+          try ContextSetup.run("import atexit\natexit._run_exitfuncs()", with: [:])
+        }
+        try flushOpenFiles()
       }
     } catch {
       SwiftPyLog.logger.warning("[SwiftPy] Python's exit work did not finish: \(error)")
     }
+  }
+
+  /// Flushes every open `_io` file object of the attached interpreter. They are found by a
+  /// walk of the garbage collector's objects done in C, with the GIL held throughout: a Python
+  /// loop over `gc.get_objects()` can let other threads run while its list keeps every object
+  /// of the shared main interpreter alive, so their finalizers ran late (a test saw it).
+  private static func flushOpenFiles() throws {
+    let namespace = try PythonExecution.makeNamespace()
+    defer { Py_DecRef(namespace) }
+    try PythonExecution.execute(
+      "import _io, gc\nwalk = (gc.get_objects, _io._IOBase)", globals: namespace)
+    guard let walk = PyDict_GetItemString(namespace, "walk"), let getObjects = PyTuple_GetItem(walk, 0),
+      let base = PyTuple_GetItem(walk, 1), let none = PyTuple_New(0)
+    else { throw PythonError.fetch() }
+    defer { Py_DecRef(none) }
+    guard let files = PyList_New(0) else { throw PythonError.fetch() }
+    defer { Py_DecRef(files) }
+    guard let everything = PyObject_Call(getObjects, none, nil) else { throw PythonError.fetch() }
+    // By type only: isinstance() could run a class's own __class__ property, Python code. The
+    // list of everything is dropped before any Python code runs again.
+    let fileType = UnsafeMutablePointer<PyTypeObject>(OpaquePointer(base))
+    for index in 0..<PyList_Size(everything) {
+      if let object = PyList_GetItem(everything, index), PyType_IsSubtype(spy_type(object), fileType) != 0 {
+        if PyList_Append(files, object) != 0 { PyErr_Clear() }  // out of memory: not flushed
+      }
+    }
+    Py_DecRef(everything)
+    guard PyDict_SetItemString(namespace, "files", files) == 0 else { throw PythonError.fetch() }
+    try PythonExecution.execute(
+      """
+      for stream in files:
+          try:
+              if not stream.closed:
+                  stream.flush()
+          except Exception:
+              pass  # a pipe nobody reads, a file on a full disk: nothing to do now
+      """, globals: namespace)
   }
 
   /// The C `atexit` handler: shuts down every runtime still running (the last one's shutdown

@@ -1,3 +1,4 @@
+import CPythonShim
 import Foundation
 
 #if canImport(Glibc)
@@ -12,8 +13,8 @@ import Foundation
 /// host and a stale `KeyboardInterrupt` surfaces in some later call — and Python code running in
 /// the main interpreter's first thread (`interpreters.main`) could make the host ignore SIGTERM.
 /// So `signal` is imported once at process start and whatever it changed is put back, and the
-/// functions that change dispositions refuse, unless the host opts in
-/// (``PythonRuntime/Configuration/pythonSignalHandlers``).
+/// functions that change dispositions refuse — guarded in C, in every interpreter — unless the
+/// host opts in (``PythonRuntime/Configuration/pythonSignalHandlers``).
 enum HostSignals {
   /// Runs on the main interpreter's thread, attached, once per process.
   static func protect(allowingPythonHandlers allowed: Bool) throws {
@@ -33,24 +34,18 @@ enum HostSignals {
       }
     }
     ignoreBrokenPipesUnlessHandled()
-    guard !allowed else { return }
-    try ContextSetup.run(
-      """
-      import _signal, signal
-      def guard(module, name):
-          original = getattr(module, name, None)
-          if original is None:
-              return
-          def refusing(*args, **kwargs):
-              raise PermissionError(
-                  f'{module.__name__}.{name}: the host owns its signal handlers (SwiftPy); '
-                  'start the runtime with pythonSignalHandlers: true to let Python change them')
-          refusing.__name__ = refusing.__qualname__ = name
-          setattr(module, name, refusing)
-      for module in (signal, _signal):
-          for name in ('signal', 'siginterrupt', 'set_wakeup_fd'):
-              guard(module, name)
-      """, with: [:])
+    // The functions that change dispositions refuse from C (spy_guard.c), where Python code
+    // cannot undo it; the same guard keeps the sandbox.
+    var unguarded = [CChar](repeating: 0, count: 512)
+    guard spy_guard_install(allowed ? 0 : 1, &unguarded, unguarded.count) == 0 else {
+      throw PythonError.fetch()
+    }
+    let names = String(decoding: unguarded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    if !names.isEmpty {
+      SwiftPyLog.logger.warning(
+        "[SwiftPy] these functions could not be guarded, so the sandbox and the host's signal handlers do not cover them: \(names)"
+      )
+    }
   }
 
   /// The one disposition SwiftPy sets: SIGPIPE ignored, when the host left it at its default.

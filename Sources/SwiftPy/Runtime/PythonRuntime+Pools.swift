@@ -3,8 +3,9 @@ extension PythonRuntime {
 
   /// Starts a named pool of `size` contexts (erlang_python's `start_pool`). Each pool has its
   /// own mode: a `.worker` pool can import extensions that refuse sub-interpreters (numpy).
-  /// With `sandbox`, its contexts refuse running programs, fork/exec, `os.kill` and ctypes
-  /// (PermissionError, from an audit hook).
+  /// With `sandbox`, its contexts refuse running programs, ending or signalling the host,
+  /// ctypes and the rest the DocC article "Sandbox" lists (PermissionError); a sandbox needs a
+  /// `.subinterp` or `.ownGIL` pool.
   @discardableResult
   public func startPool(_ name: String, size: Int, mode: PythonContext.Mode? = nil, sandbox: Bool = false)
     async throws -> PythonPool

@@ -74,8 +74,9 @@ public final class PythonRuntime: Sendable {
     public var size: Int?
     /// nil means ownGIL where the installation supports it, else worker.
     public var mode: PythonContext.Mode?
-    /// Run the pool's contexts under the sandbox audit hook: running programs, fork/exec,
-    /// `os.kill` and ctypes raise PermissionError.
+    /// Run the pool's contexts in the sandbox (the DocC article "Sandbox"): running programs,
+    /// ending or signalling the host, ctypes and the rest it lists raise PermissionError. Needs a
+    /// `.subinterp` or `.ownGIL` mode.
     public var sandbox: Bool
 
     public init(size: Int? = nil, mode: PythonContext.Mode? = nil, sandbox: Bool = false) {
