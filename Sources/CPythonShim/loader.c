@@ -15,6 +15,9 @@ static int missing(char *error, size_t size, const char *name) {
 
 int spy_is_loaded(void) { return spy_handle != NULL; }
 
+static unsigned long spy_loaded_version;
+unsigned long spy_python_version_hex(void) { return spy_loaded_version; }
+
 int spy_load(const char *path, char *error, size_t size) {
   if (spy_handle) return 0;
   /* RTLD_GLOBAL: extension modules loaded later resolve their Py* symbols against it. */
@@ -36,6 +39,9 @@ int spy_load(const char *path, char *error, size_t size) {
 #undef SPY_VOID
   symbol = dlsym(handle, "_PyEval_AddPendingCall");
   memcpy(&fn._PyEval_AddPendingCall, &symbol, sizeof symbol);
+  /* Py_Version (3.11+): PY_VERSION_HEX of the library actually loaded. */
+  symbol = dlsym(handle, "Py_Version");
+  spy_loaded_version = symbol ? *(const unsigned long *)symbol : 0;
 
 #define SPY_OBJECT(field, name) \
   if (!(data.field = dlsym(handle, name))) return missing(error, size, name);

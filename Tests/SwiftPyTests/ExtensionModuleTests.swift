@@ -75,7 +75,11 @@ struct ExtensionModuleTests {
     try await withRuntime(
       .init(python: .executable(python), defaultPool: .init(size: 1), logging: PythonLogging(logger: logger))
     ) { (py) async throws in
-      try #require(py.supportedModes.contains(mode), "\(mode) is not available on this Python")
+      guard py.supportedModes.contains(mode) else {
+        // ownGIL on 3.12.0–3.12.3: refused clearly, which is what there is to check.
+        await #expect(throws: SwiftPyError.self) { try await py.startPool("isolated", size: 2, mode: mode) }
+        return
+      }
       try await py.startPool("isolated", size: 2, mode: mode)
       for context in py.contexts("isolated") {
         #expect(try await context.eval("__import__('yaml').__with_libyaml__") == false)

@@ -135,13 +135,13 @@ struct RunScriptTests {
     #expect(outcome.stderr == python.stderr)
   }
 
-  @Test("-c code: the traceback Python prints, with the code's lines")
+  @Test("-c code: the traceback exactly as python -c prints it (with the code's lines from 3.13)")
   func codeTraceback() async throws {
     let code = "def f():\n    raise ValueError('bad value')\nf()"
     let outcome = try await Self.swiftpy(["run", "-c", code])
     let python = try await Self.python(["-c", code])
     #expect(outcome.status == 1)
-    #expect(outcome.stderr.contains("raise ValueError('bad value')"), "\(outcome.stderr)")
+    #expect(outcome.stderr.hasSuffix("ValueError: bad value\n"), "\(outcome.stderr)")
     #expect(outcome.stderr == python.stderr)
   }
 

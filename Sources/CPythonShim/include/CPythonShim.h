@@ -94,6 +94,8 @@ static inline const SPyData *spy_objects(void) { return &spy_data; }
  * Calling it again after a success is a no-op that returns 0. */
 int spy_load(const char *path, char *error, size_t error_size);
 int spy_is_loaded(void);
+/* PY_VERSION_HEX of the loaded library (0x030C01F0 for 3.12.1), 0 before spy_load. */
+unsigned long spy_python_version_hex(void);
 
 #define SPY_FN(ret, name, params, args) \
   static inline ret name params { return spy_fn.name args; }

@@ -45,7 +45,10 @@ enum PythonProbe {
     var reason: String
   }
 
-  static let defaultTimeout: Duration = .seconds(15)
+  /// Generous: a starting Python answers in tens of milliseconds, but on a loaded machine (a
+  /// CI runner building and testing on two cores) a cold one took more than 15 s; a Python
+  /// that never answers is still reported, a minute later.
+  static let defaultTimeout: Duration = .seconds(60)
 
   // The marker lets us ignore anything a sitecustomize or .pth file prints. The script
   // avoids Python 3-only syntax so an old python3 on PATH still answers with its version

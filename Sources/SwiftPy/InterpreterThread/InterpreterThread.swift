@@ -89,6 +89,13 @@ final class InterpreterThread: @unchecked Sendable {
   /// The thread state this thread runs Python in, as bits (0 until created): guest threads
   /// read where it is before raising an asynchronous interrupt in it.
   private let ownThreadState = Atomic<UInt>(0)
+  /// On CPython 3.12, for interpreters that share the main GIL: when this thread began waiting
+  /// for the GIL (uptime nanoseconds, 0 when not waiting), and whether a yield was asked of its
+  /// interpreter and not yet run (``SharedGILReferee``).
+  private let gilWaitBits = Atomic<UInt64>(0)
+  let yieldAsked = Atomic<Bool>(false)
+  /// Set on the thread once the interpreter exists; only read there.
+  private var refereed = false
   /// Open while a job runs: interrupts land only then (see `SPyInterruptGate`).
   private let gate: UnsafeMutablePointer<SPyInterruptGate> = {
     let gate = UnsafeMutablePointer<SPyInterruptGate>.allocate(capacity: 1)
@@ -476,7 +483,11 @@ final class InterpreterThread: @unchecked Sendable {
     spy_set_current_thread(Unmanaged.passUnretained(self).toOpaque())
     spy_set_confinement_owner(Unmanaged.passUnretained(self).toOpaque())
     let attached: PyThreadStatePointer
+    // Python is loaded by now unless this is the main thread, which loads it.
+    refereed = kind != .main && kind != .ownGIL && SharedGILReferee.isNeeded
     do {
+      if refereed { markWaitingForGIL() }
+      defer { if refereed { markHoldingGIL() } }
       attached = try kind.create()
     } catch {
       finish()
@@ -484,6 +495,8 @@ final class InterpreterThread: @unchecked Sendable {
       return
     }
     ownThreadState.store(UInt(bitPattern: attached), ordering: .releasing)
+    if kind == .main { refereed = SharedGILReferee.isNeeded }
+    if refereed { SharedGILReferee.join(self) }
     let interpreter = PyThreadState_GetInterpreter(attached)
     interpreterID = PyInterpreterState_GetID(interpreter)
     interpreterAccess.withLock { $0 = UncheckedSendable(interpreter) }
@@ -638,9 +651,47 @@ final class InterpreterThread: @unchecked Sendable {
         }
         guarded.wakeRequested = false
       }
-      PyEval_RestoreThread(state)
+      attach(state)
     }
     return true
+  }
+
+  // MARK: Taking turns on a shared GIL (CPython 3.12)
+
+  /// Takes the GIL with `state`, saying so to the referee while it waits (3.12, shared GIL).
+  private func attach(_ state: PyThreadStatePointer) {
+    if refereed { markWaitingForGIL() }
+    PyEval_RestoreThread(state)
+    if refereed { markHoldingGIL() }
+  }
+
+  func markWaitingForGIL() {
+    gilWaitBits.store(max(DispatchTime.now().uptimeNanoseconds, 1), ordering: .releasing)
+    SharedGILReferee.willWait()
+  }
+
+  func markHoldingGIL() {
+    gilWaitBits.store(0, ordering: .releasing)
+    SharedGILReferee.didTake()
+  }
+
+  /// When this thread began waiting for the GIL (uptime nanoseconds), or nil.
+  var gilWaitStart: UInt64? {
+    let bits = gilWaitBits.load(ordering: .acquiring)
+    return bits == 0 ? nil : bits
+  }
+
+  /// Asks this thread's interpreter, through a pending call, to let the GIL go for a while.
+  func askToYieldGIL() {
+    guard !yieldAsked.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    interpreterAccess.withLock { access in
+      guard let interpreter = access?.value else { return yieldAsked.store(false, ordering: .releasing) }
+      let retained = Unmanaged.passRetained(self)
+      if spy_add_pending_call(interpreter, yieldGILCallback, retained.toOpaque()) != 0 {
+        retained.release()
+        yieldAsked.store(false, ordering: .releasing)
+      }
+    }
   }
 
   /// Records that this thread takes `job`: its id first, so that whoever sees the job running
@@ -652,7 +703,7 @@ final class InterpreterThread: @unchecked Sendable {
 
   private func run(_ job: Job, attached: inout Bool) {
     if !attached, let threadState {
-      PyEval_RestoreThread(threadState)
+      attach(threadState)
       attached = true
     }
     // The gate is open for the whole job: an interrupt may land anywhere in it, SwiftPy's own
@@ -671,7 +722,7 @@ final class InterpreterThread: @unchecked Sendable {
     if attached { threadState = PyEval_SaveThread() }
     guests.closeAndWait()
     guard let threadState else { return finish() }
-    PyEval_RestoreThread(threadState)
+    attach(threadState)
     runningID.store(InterpreterThread.endingJob, ordering: .releasing)
     _ = spy_gate_exchange(gate, 1)
     let cleanup = condition.withLock { guarded.cleanup }
@@ -706,6 +757,7 @@ final class InterpreterThread: @unchecked Sendable {
       guarded.closeWaiters.removeAll()
       return (takeQueue(), waiters, refusal)
     }
+    if refereed { SharedGILReferee.leave(self) }
     spy_set_current_thread(nil)
     spy_set_confinement_owner(nil)
     spy_set_thread_gate(nil)
