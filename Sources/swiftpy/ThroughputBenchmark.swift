@@ -79,8 +79,8 @@ enum ThroughputBenchmark {
     import concurrent.futures as cf
     import swiftpy_bench_tasks as tasks
 
-    params = json.loads(sys.argv[1])
-    kind, workers = params["kind"], params["workers"]
+    params = json.loads(sys.argv[1]) if __name__ == "__main__" else {}
+    kind, workers = params.get("kind"), params.get("workers")
 
     def make(count):
         if kind == "process_pool":
@@ -126,23 +126,28 @@ enum ThroughputBenchmark {
                 pass
         return (rss / count, pss / count) if count else (None, None)
 
-    out = {"kind": kind, "sizes": {}, "scaling": {}}
-    if kind == "process_pool":
-        import multiprocessing
-        out["startMethod"] = multiprocessing.get_start_method()
-    pool, out["ready"], out["workersSeen"] = started(workers)
-    for size in params["sizes"]:
-        print(f"  python {kind}({workers}): {size['key']} tasks", file=sys.stderr, flush=True)
-        out["sizes"][size["key"]] = batch(pool, size["iterations"], size["tasks"])
-    out["rssBytes"], out["pssBytes"] = memory(pool)
-    pool.shutdown(wait=True)
-    scaling = params["scaling"]
-    for count in params["scalingWorkers"]:
-        print(f"  python {kind}({count}): scaling", file=sys.stderr, flush=True)
-        pool, _, _ = started(count)
-        out["scaling"][str(count)] = batch(pool, scaling["iterations"], scaling["tasks"])
+    def main():
+        out = {"kind": kind, "sizes": {}, "scaling": {}}
+        if kind == "process_pool":
+            import multiprocessing
+            out["startMethod"] = multiprocessing.get_start_method()
+        pool, out["ready"], out["workersSeen"] = started(workers)
+        for size in params["sizes"]:
+            print(f"  python {kind}({workers}): {size['key']} tasks", file=sys.stderr, flush=True)
+            out["sizes"][size["key"]] = batch(pool, size["iterations"], size["tasks"])
+        out["rssBytes"], out["pssBytes"] = memory(pool)
         pool.shutdown(wait=True)
-    print(json.dumps(out))
+        scaling = params["scaling"]
+        for count in params["scalingWorkers"]:
+            print(f"  python {kind}({count}): scaling", file=sys.stderr, flush=True)
+            pool, _, _ = started(count)
+            out["scaling"][str(count)] = batch(pool, scaling["iterations"], scaling["tasks"])
+            pool.shutdown(wait=True)
+        print(json.dumps(out))
+
+    # Guarded: spawn and forkserver workers import this file as their __main__ again.
+    if __name__ == "__main__":
+        main()
     """
 
   struct ExecutorRun: Decodable {
