@@ -75,9 +75,14 @@ enum ThroughputBenchmark {
   /// Runs in a python process: one executor kind, the task sizes, then the scaling points.
   /// Prints one JSON object on standard output; progress on standard error.
   static let executorScript = """
-    import json, os, sys, time
+    import json, os, signal, sys, time
     import concurrent.futures as cf
     import swiftpy_bench_tasks as tasks
+
+    # Started from a Swift thread, this process inherited its mask, which blocks almost every
+    # signal; a python started from a shell blocks none, and 3.14's forkserver waits for
+    # SIGCHLD. Run as Python users run it.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
     params = json.loads(sys.argv[1]) if __name__ == "__main__" else {}
     kind, workers = params.get("kind"), params.get("workers")
@@ -320,8 +325,10 @@ enum ThroughputBenchmark {
 
 /// Runs `python arguments…` with `directory` on `PYTHONPATH` (so that spawned workers and
 /// sub-interpreters import the tasks module too), standard error passed through (progress);
-/// returns standard output, or throws when it fails.
-func runPython(_ python: String, _ arguments: [String], directory: String) throws -> Data {
+/// returns standard output, or throws when it fails or runs longer than `timeout` seconds.
+func runPython(_ python: String, _ arguments: [String], directory: String, timeout: Double = 600) throws
+  -> Data
+{
   let process = Process()
   process.executableURL = URL(fileURLWithPath: python)
   process.arguments = arguments
@@ -331,10 +338,18 @@ func runPython(_ python: String, _ arguments: [String], directory: String) throw
   let pipe = Pipe()
   process.standardOutput = pipe
   try process.run()
+  // A run that hangs (an executor waiting for a worker that will never answer) is killed, and
+  // the benchmark fails instead of waiting for ever.
+  let pid = process.processIdentifier
+  let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+  DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
   let output = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
+  watchdog.cancel()
   guard process.terminationStatus == 0 else {
-    throw BenchError("\(python) \(arguments.first ?? "") exited with status \(process.terminationStatus)")
+    throw BenchError(
+      "\(python) \(arguments.first ?? "") exited with status \(process.terminationStatus)"
+        + (process.terminationReason == .uncaughtSignal ? " (killed after \(Int(timeout)) s)" : ""))
   }
   return output
 }
