@@ -157,6 +157,11 @@ final class HotloadLoop: @unchecked Sendable {  // `lines` is guarded by `condit
   static let script = """
     import importlib, os, sys, time
     directory = sys.argv[1]
+    # No .pyc, read or written: saves 1-9 have the size of save 0 and land within a second of
+    # it, so a cached .pyc (the SwiftPy runs write one) would pass its size-and-mtime check and
+    # reload the old code. SwiftPy compiles the source too.
+    sys.pycache_prefix = os.path.join(directory, 'no-pycache')
+    sys.dont_write_bytecode = True
     sys.path.insert(0, directory)
     import bench_lib
     files = [os.path.join(directory, name) for name in os.listdir(directory) if name.endswith('.py')]

@@ -22,7 +22,8 @@ struct BenchCommandTests {
     let json = directory.appendingPathComponent("bench.json").path
     let svg = directory.appendingPathComponent("bench.svg").path
     var environment = ProcessInfo.processInfo.environment
-    environment["PYTHONUNBUFFERED"] = nil  // as users run it
+    environment["PYTHONUNBUFFERED"] = nil  // as users run it: neither variable set
+    environment["PYTHONDONTWRITEBYTECODE"] = nil
     let (status, output) = try CommandLineTests.run(
       ["bench", "--quick", "--json", json, "--svg", svg], environment: environment)
     try #require(status == 0, "swiftpy bench --quick failed:\n\(output.suffix(4000))")
