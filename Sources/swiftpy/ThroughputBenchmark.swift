@@ -28,6 +28,8 @@ enum ThroughputBenchmark {
     let seconds: Double
     let tasks: Int
     var iterations = 0
+    /// How many tasks are run one after another to time one task alone (0.2 s of them).
+    var aloneCount: Int { max(2, Int(0.2 / seconds)) }
   }
 
   static let module = "swiftpy_bench_tasks"
@@ -136,6 +138,14 @@ enum ThroughputBenchmark {
         if kind == "process_pool":
             import multiprocessing
             out["startMethod"] = multiprocessing.get_start_method()
+        if kind == "process_pool":
+            # The same tasks alone in this process, as calibrate() times them in a context: the
+            # python executable may run Python faster than the libpython SwiftPy loads (Debian's
+            # python3.N is linked statically; pyenv's uses the same shared library).
+            out["taskSeconds"] = {
+                size["key"]: tasks.time_task(size["iterations"], size["aloneCount"])
+                for size in params["sizes"]
+            }
         pool, out["ready"], out["workersSeen"] = started(workers)
         for size in params["sizes"]:
             print(f"  python {kind}({workers}): {size['key']} tasks", file=sys.stderr, flush=True)
@@ -164,6 +174,7 @@ enum ThroughputBenchmark {
     var rssBytes: Double?
     var pssBytes: Double?
     var startMethod: String?
+    var taskSeconds: [String: Double]?
   }
 
   /// What one repetition of one runner measured, in seconds.
@@ -204,8 +215,8 @@ enum ThroughputBenchmark {
     var calibrated: [TaskSize] = []
     for var size in sizes {
       size.iterations = max(1, Int((size.seconds / perIteration).rounded()))
-      let count = max(2, Int(0.2 / size.seconds))
-      let each = try await context.call(module, "time_task", args: [.int(size.iterations), .int(count)])
+      let each = try await context.call(
+        module, "time_task", args: [.int(size.iterations), .int(size.aloneCount)])
       report.add(
         "task.\(size.key).us", (each.doubleValue ?? 0) * 1e6, unit: "µs",
         "one \(size.label) task (spin(\(size.iterations))), run alone in Python")
@@ -300,7 +311,9 @@ enum ThroughputBenchmark {
     progress.say("  \(runnerName(kind, workers: workers)) in a python process")
     let params: [String: Any] = [
       "kind": kind, "workers": workers,
-      "sizes": sizes.map { ["key": $0.key, "iterations": $0.iterations, "tasks": $0.tasks] },
+      "sizes": sizes.map {
+        ["key": $0.key, "iterations": $0.iterations, "tasks": $0.tasks, "aloneCount": $0.aloneCount]
+      },
       "scaling": ["iterations": scaling.iterations, "tasks": scaling.tasks],
       "scalingWorkers": scalingWorkers,
     ]
@@ -368,6 +381,7 @@ extension ThroughputBenchmark {
   ) async throws {
     var runs: [String: [RunnerRun]] = [:]
     var memory: [String: [(Double, Double)]] = [:]
+    var alone: [String: [Double]] = [:]
     for repetition in 1...repeats {
       progress.say("same tasks: repetition \(repetition) of \(repeats)")
       for mode in modes {
@@ -386,6 +400,7 @@ extension ThroughputBenchmark {
         }
         if let method = run.startMethod { report.notes["executor.\(kind).start_method"] = method }
         if let rss = run.rssBytes, let pss = run.pssBytes { memory[kind, default: []].append((rss, pss)) }
+        for (key, seconds) in run.taskSeconds ?? [:] { alone[key, default: []].append(seconds) }
         runs[kind, default: []].append(
           RunnerRun(
             ready: run.ready, sizes: run.sizes,
@@ -411,6 +426,12 @@ extension ThroughputBenchmark {
           "\(scaling.label) tasks, \(runnerName(runner, workers: count)) with \(count) workers")
         report.addPoint("scaling.\(runner)", x: Double(count), y: rate)
       }
+    }
+    for (key, samples) in alone {
+      let label = sizes.first { $0.key == key }?.label ?? key
+      report.add(
+        "task.\(key).python_process_us", BenchSamples(samples).median * 1e6, unit: "µs",
+        "one \(label) task, run alone in the python process that runs the executors")
     }
     for size in sizes {
       guard let base = report["throughput.\(size.key).process_pool"] else { continue }
@@ -460,9 +481,16 @@ extension ThroughputBenchmark {
     if !executors.contains("interpreter_pool") {
       throughput.add(["InterpreterPoolExecutor"] + sizes.map { _ in "(Python 3.14+)" })
     }
+    let speeds = sizes.compactMap { size -> String? in
+      guard let context = report["task.\(size.key).us"],
+        let process = report["task.\(size.key).python_process_us"]
+      else { return nil }
+      return "\(size.label) \(BenchFormat.micros(context)) vs \(BenchFormat.micros(process))"
+    }
     throughput.notes = [
+      "one task alone, in a SwiftPy context vs in the python process: " + speeds.joined(separator: "; "),
       "anchor (not measured by this run): 20,000 trivial tasks on 3.14 here, ProcessPool 1.34 s (14,925/s), "
-        + "InterpreterPool 0.67 s (29,851/s)"
+        + "InterpreterPool 0.67 s (29,851/s)",
     ]
     var scalingTable = BenchTable(
       "Scaling: \(scaling.label) tasks/s by workers (ratio to 1 worker)",

@@ -90,7 +90,7 @@ struct BenchCommandTests {
       "start.first_runtime_ms", "rss.process_pool.worker_mib", "pss.process_pool.worker_mib",
     ]
     for size in sizes {
-      expected.insert("task.\(size).us")
+      expected.formUnion(["task.\(size).us", "task.\(size).python_process_us"])
       for runner in runners {
         expected.insert("throughput.\(size).\(runner)")
         if runner != "process_pool" { expected.insert("throughput.\(size).\(runner).vs_process_pool") }
