@@ -2,222 +2,212 @@ import ArgumentParser
 import Foundation
 import SwiftPy
 
-/// `swiftpy bench`: the figures BENCHMARKS.md reports, measured side by side in one run.
-/// Run it in release mode: `swift run -c release swiftpy bench`.
+/// `swiftpy bench`: the figures BENCHMARKS.md reports, measured side by side in one run and
+/// printed as tables with ratios against Python's own executors and the published anchors;
+/// `--json` writes every figure, `--svg` draws the chart. Run it in release mode:
+/// `swift run -c release swiftpy bench`.
 struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "bench", abstract: "Measure SwiftPy's performance figures (use -c release).")
+    commandName: "bench",
+    abstract: "Measure SwiftPy's performance figures beside Python's executors (use -c release).",
+    discussion: """
+      Sections: the same tasks (tiny, 1 ms, 100 ms) through SwiftPy in each mode and through \
+      ProcessPoolExecutor, ThreadPoolExecutor and (3.14+) InterpreterPoolExecutor, and their \
+      scaling by workers; call round trips with 1 and 64 callers; a C-API operation inside \
+      withPython against the direct call; conversions each way; start time and memory per context; \
+      interrupt latency; mixed load; callbacks; hot reload. Tables on standard output, progress on \
+      standard error. Times vary with the machine's load: compare ratios within one run.
+      """)
 
-  @Option(help: "Round trips measured for the latency figure.") var calls = 20_000
-  @Option(help: "Loop iterations per CPU-bound task.") var work = 2_000_000
+  @Flag(help: "Fewer iterations and repetitions, the same figures (under a minute).") var quick = false
+  @Option(help: ArgumentHelp("Write every figure as JSON to this file.", valueName: "path")) var json: String?
+  @Option(
+    help: ArgumentHelp(
+      "Draw the chart (throughput, scaling, latency) as SVG to this file.", valueName: "path"))
+  var svg: String?
+  @Option(help: "Round trips measured per mode and caller count (default 50000, 5000 with --quick).")
+  var calls: Int?
   @Flag(help: "Measure hot reload only: rename() to new code in pools of 4 and 1, beside hotload's loop.")
   var reload = false
   @Flag(help: "Measure only the callback and stream figures.") var callbacksOnly = false
+  @OptionGroup var options: PythonOptions
+
+  /// The modes in the order the tables show them.
+  static let modeOrder: [PythonContext.Mode] = [.ownGIL, .subinterp, .worker]
+
+  func validate() throws {
+    if let calls, calls < 100 { throw ValidationError("--calls must be at least 100") }
+  }
 
   func run() async throws {
+    let progress = BenchProgress()
     let clock = ContinuousClock()
+    let report = BenchReport()
+    let loadBefore = loadAverages()
     let cores = ProcessInfo.processInfo.activeProcessorCount
+    let calls = self.calls ?? (quick ? 5_000 : 50_000)
+    let directory = try ReloadBenchmark.makeDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try ThroughputBenchmark.writeFiles(to: directory)
+
     if reload {
-      let installation = try PythonDiscovery.discover().installation
-      print("SwiftPy bench --reload — Python \(installation.version), \(cores) cores")
+      let installation = try PythonDiscovery.discover(options.choice).installation
+      print(
+        "SwiftPy bench --reload — Python \(installation.version), \(cores) cores, \(loadText(loadBefore))")
       print("")
-      try await ReloadBenchmark.run(installation: installation, clock: clock)
+      try await ReloadBenchmark.run(
+        python: .executable(installation.executable), saves: quick ? 10 : 50, clock: clock, report: report,
+        progress: progress)
+      try write(
+        report, installation: installation, modes: [], executors: [], loadBefore: loadBefore, progress)
       return
     }
 
+    progress.say("starting the runtime")
     let startBegan = clock.now
-    let py = try await PythonRuntime.start(.init(defaultPool: .init(size: 2)))
-    let startTime = clock.now - startBegan
+    let py = try await PythonRuntime.start(
+      .init(python: options.choice, defaultPool: .init(size: 1, mode: options.mode), paths: [directory]))
+    report.add(
+      "start.first_runtime_ms", (clock.now - startBegan).seconds * 1000, unit: "ms",
+      "first runtime start: discovery, CPython init, a pool of 1")
+    let modes = Self.modeOrder.filter { mode in
+      py.supportedModes.contains(mode) && (options.mode == nil || options.mode == mode)
+    }
+    guard !modes.isEmpty else {
+      throw ValidationError(
+        "Python \(py.installation.version) cannot run \(options.mode.map { "\($0)" } ?? "any") mode")
+    }
+    let executors = callbacksOnly ? [] : ThroughputBenchmark.executors(for: py.installation.version)
     print(
-      "SwiftPy bench — Python \(py.installation.version), \(cores) cores, default pool \(py.defaultPool.mode)"
-    )
+      "SwiftPy bench\(quick ? " --quick" : "") — Python \(py.installation.version) (\(py.installation.executable)), "
+        + "\(cores) cores, \(loadText(loadBefore))")
     print("")
-    if callbacksOnly {
-      try await CallbackBenchmark.run(py, calls: calls, clock: clock)
+    do {
+      if callbacksOnly {
+        try await CallbackBenchmark.run(
+          py, modes: modes, calls: calls, clock: clock, report: report, progress: progress)
+      } else {
+        try await measureAll(
+          py, modes: modes, executors: executors, cores: cores, calls: calls, directory: directory,
+          report: report, progress: progress)
+      }
+    } catch {
       await py.shutdown()
-      return
+      throw error
     }
-    report("first runtime start (discovery, CPython init, pool of 2)", startTime)
-    // A second runtime in the same process: CPython is up, so this is the pool alone.
-    let poolBegan = clock.now
-    let second = try await PythonRuntime.start(.init(defaultPool: .init(size: 2)))
-    report("pool of 2 \(second.defaultPool.mode) contexts ready (second runtime)", clock.now - poolBegan)
-    await second.shutdown()
-
-    let mode: PythonContext.Mode = py.supportedModes.contains(.ownGIL) ? .ownGIL : .worker
-    try await interpreterCreation(py, mode: mode, clock: clock)
-    try await roundTrips(py, mode: mode, clock: clock)
-    try await manyCallers(py, mode: mode, clock: clock)
-    try await objectOverhead(py, clock: clock)
-    try await parallelSpeedup(py, mode: mode, cores: cores, clock: clock)
-    try await interruptLatency(py, clock: clock)
-    try await MixedLoadBenchmark.run(py, clock: clock)
-    try await CallbackBenchmark.run(py, calls: calls, clock: clock)
     await py.shutdown()
-    try await ReloadBenchmark.run(installation: py.installation, clock: clock)
-  }
-
-  private func interpreterCreation(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock)
-    async throws
-  {
-    var samples: [Duration] = []
-    for _ in 0..<15 {
-      let began = clock.now
-      let context = try await py.newContext(mode: mode)
-      samples.append(clock.now - began)
-      await context.close()
+    if !callbacksOnly {
+      try await ReloadBenchmark.run(
+        python: .executable(py.installation.executable), saves: quick ? 10 : 50, clock: clock, report: report,
+        progress: progress)
     }
-    report("create one \(mode) context (median of 15)", median(samples))
-    // Memory: eight contexts at once, RSS before and after.
-    let before = MemCheckCommand.residentBytes()
-    var contexts: [PythonContext] = []
-    for _ in 0..<8 { contexts.append(try await py.newContext(mode: mode)) }
-    let perContext = Double(MemCheckCommand.residentBytes() - before) / 8 / 1_048_576
-    print(String(format: "  RSS per \(mode) context (8 created): %.1f MiB", perContext))
-    for context in contexts { await context.close() }
+    try write(
+      report, installation: py.installation, modes: modes, executors: executors, loadBefore: loadBefore,
+      progress,
+      sizes: sizes)
   }
 
-  private func roundTrips(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws
-  {
-    for mode in Set([mode, .worker]).sorted(by: { $0.rawValue < $1.rawValue }) {
-      let context = try await py.newContext(mode: mode)
-      try await context.exec("def noop():\n    return None")
-      for _ in 0..<1_000 { _ = try await context.call("__main__", "noop") }  // warm up
-      var samples: [Duration] = []
-      samples.reserveCapacity(calls)
-      for _ in 0..<calls {
-        let began = clock.now
-        _ = try await context.call("__main__", "noop")
-        samples.append(clock.now - began)
-      }
-      samples.sort()
-      print(
-        "  trivial call round trip, one caller, \(mode): p50 \(micros(samples[samples.count / 2])), "
-          + "p99 \(micros(samples[samples.count * 99 / 100]))")
-      await context.close()
-    }
+  private var sizes: [ThroughputBenchmark.TaskSize] {
+    [
+      .init(key: "tiny", label: "tiny", seconds: 10e-6, tasks: quick ? 2_000 : 20_000),
+      .init(key: "ms1", label: "1 ms", seconds: 1e-3, tasks: quick ? 100 : 1_000),
+      .init(key: "ms100", label: "100 ms", seconds: 0.1, tasks: quick ? 4 : 20),
+    ]
   }
 
-  private func manyCallers(_ py: PythonRuntime, mode: PythonContext.Mode, clock: ContinuousClock) async throws
-  {
-    let context = try await py.newContext(mode: mode)
-    try await context.exec("def noop():\n    return None")
-    let callers = 64
-    let each = max(calls / callers, 100)
-    let began = clock.now
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      for _ in 0..<callers {
-        group.addTask { for _ in 0..<each { _ = try await context.call("__main__", "noop") } }
-      }
-      try await group.waitForAll()
-    }
-    let elapsed = clock.now - began
-    let perSecond = Double(callers * each) / seconds(elapsed)
-    print("  trivial calls/s on one \(mode) context, \(callers) callers: \(Int(perSecond))/s")
-    await context.close()
-  }
-
-  private func objectOverhead(_ py: PythonRuntime, clock: ContinuousClock) async throws {
-    let context = try await py.newContext(mode: .worker)
-    let iterations = 200_000
-    let nanos = try await context.withPython { python -> Double in
-      let number = try python.eval("12345")
-      let began = ContinuousClock.now
-      for _ in 0..<iterations { _ = try number.attribute("real") }
-      return seconds(ContinuousClock.now - began) * 1e9 / Double(iterations)
-    }
-    print(String(format: "  C-API call through PythonObject.attribute inside withPython: %.0f ns", nanos))
-    await context.close()
-  }
-
-  private func parallelSpeedup(
-    _ py: PythonRuntime, mode: PythonContext.Mode, cores: Int, clock: ContinuousClock
+  private func measureAll(
+    _ py: PythonRuntime, modes: [PythonContext.Mode], executors: [String], cores: Int, calls: Int,
+    directory: String, report: BenchReport, progress: BenchProgress
   ) async throws {
-    var contexts: [PythonContext] = []
-    for _ in 0..<cores {
-      let context = try await py.newContext(mode: mode)
-      try await context.exec(DemoCommand.code)
-      contexts.append(context)
-    }
-    let work = self.work
-    let serialBegan = clock.now
-    for _ in 0..<cores { _ = try await contexts[0].call("__main__", "spin", args: [.int(work)]) }
-    let serial = clock.now - serialBegan
-    let parallelBegan = clock.now
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      for context in contexts {
-        group.addTask { _ = try await context.call("__main__", "spin", args: [.int(work)]) }
-      }
-      try await group.waitForAll()
-    }
-    let parallel = clock.now - parallelBegan
-    print(
-      String(
-        format: "  CPU-bound: %d %@ contexts vs 1: %.2fx (%@ vs %@)", cores, mode.rawValue, serial / parallel,
-        millis(parallel), millis(serial)))
-    // The same tasks through Python's own ProcessPoolExecutor, for comparison.
-    let script =
-      DemoCommand.code + """
+    let clock = ContinuousClock()
+    let workers = cores
+    let mainMode = modes[0]
 
-        import time
-        from concurrent.futures import ProcessPoolExecutor
-        if __name__ == '__main__':
-            with ProcessPoolExecutor(\(cores)) as pool:
-                list(pool.map(spin, [1]*\(cores)))  # start the workers
-                began = time.perf_counter()
-                list(pool.map(spin, [\(work)]*\(cores)))
-                print(time.perf_counter() - began)
-        """
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-bench-\(UUID()).py")
-    try script.write(to: file, atomically: true, encoding: .utf8)
-    defer { try? FileManager.default.removeItem(at: file) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: py.installation.executable)
-    process.arguments = [file.path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    if let pool = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) {
-      print(
-        String(
-          format: "  same tasks in ProcessPoolExecutor(%d): %.0f ms — SwiftPy is %.2fx its speed", cores,
-          pool * 1000,
-          pool / seconds(parallel)))
+    progress.say("calibrating the tasks")
+    let calibration = try await py.newContext(mode: mainMode)
+    let sizes = try await ThroughputBenchmark.calibrate(calibration, sizes: self.sizes, report: report)
+    await calibration.close()
+    var scaling = sizes[1]
+    scaling = .init(
+      key: scaling.key, label: scaling.label, seconds: scaling.seconds, tasks: quick ? 40 : 400,
+      iterations: scaling.iterations)
+    let scalingWorkers = Array(Set([1, cores, 2 * cores] + [2, 4].filter { $0 < cores })).sorted()
+    try await ThroughputBenchmark.run(
+      py, modes: modes, executors: executors, python: py.installation.executable, directory: directory,
+      workers: workers, sizes: sizes, scaling: scaling, scalingWorkers: scalingWorkers,
+      repeats: quick ? 1 : 3,
+      callers: 64, report: report, progress: progress)
+    for table in ThroughputBenchmark.tables(
+      report, modes: modes, executors: executors, workers: workers, sizes: sizes,
+      scalingWorkers: scalingWorkers,
+      scaling: scaling)
+    {
+      print(table.text)
     }
-    for context in contexts { await context.close() }
+
+    try await RoundTripBenchmark.run(
+      py, modes: modes, workers: workers, calls: calls, report: report, progress: progress)
+    print(RoundTripBenchmark.table(report, modes: modes, workers: workers).text)
+
+    try await CAPIBenchmark.run(
+      py, modes: modes, iterations: quick ? 20_000 : 200_000, batches: quick ? 3 : 7, report: report,
+      progress: progress)
+    print(CAPIBenchmark.table(report, modes: modes).text)
+
+    try await ConversionBenchmark.run(py, mode: mainMode, quick: quick, report: report, progress: progress)
+    print(ConversionBenchmark.table(report, quick: quick).text)
+
+    try await StartupBenchmark.run(
+      py, modes: modes, samples: quick ? 5 : 15, report: report, progress: progress)
+    print(StartupBenchmark.table(report, modes: modes, executors: executors, workers: workers).text)
+
+    try await InterruptBenchmark.run(
+      py, modes: modes, samples: quick ? 5 : 15, report: report, progress: progress)
+    print(InterruptBenchmark.table(report, modes: modes).text)
+
+    try await MixedLoadBenchmark.run(
+      py, callsPerCaller: quick ? 10 : 40, clock: clock, report: report, progress: progress)
+    print("")
+    print("Callbacks and streams")
+    try await CallbackBenchmark.run(
+      py, modes: modes, calls: quick ? 2_000 : 20_000, clock: clock, report: report, progress: progress)
+    print("")
+    print("Hot reload")
   }
 
-  /// From `interrupt()` to the interrupted call returning, with a pure-Python loop running.
-  private func interruptLatency(_ py: PythonRuntime, clock: ContinuousClock) async throws {
-    for mode in py.supportedModes {
-      let context = try await py.newContext(mode: mode)
-      try await context.exec(
-        "import os\ndef spin(flag):\n    open(flag, 'w').close()\n    while True:\n        pass")
-      var samples: [Duration] = []
-      for _ in 0..<15 {
-        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("swiftpy-bench-\(UUID())")
-          .path
-        let call = Task { try? await context.call("__main__", "spin", args: [.string(flag)]) }
-        while !FileManager.default.fileExists(atPath: flag) { try await Task.sleep(for: .microseconds(200)) }
-        try FileManager.default.removeItem(atPath: flag)
-        let began = clock.now
-        context.interrupt()
-        _ = await call.value
-        samples.append(clock.now - began)
-      }
-      print("  interrupt latency, pure-Python loop, \(mode) (median of 15): \(micros(median(samples)))")
-      await context.close()
+  /// The JSON report and the chart, where asked for; the load average after the run.
+  private func write(
+    _ report: BenchReport, installation: PythonInstallation, modes: [PythonContext.Mode], executors: [String],
+    loadBefore: [Double], _ progress: BenchProgress, sizes: [ThroughputBenchmark.TaskSize] = []
+  ) throws {
+    let loadAfter = loadAverages()
+    print("")
+    print("load average before → after: \(loadText(loadBefore)) → \(loadText(loadAfter))")
+    let header = BenchReport.Header(
+      command: ["swiftpy"] + CommandLine.arguments.dropFirst(),
+      date: ISO8601DateFormatter().string(from: Date()),
+      quick: quick, pythonVersion: "\(installation.version)", pythonExecutable: installation.executable,
+      pythonLibrary: installation.libraryPath, cores: ProcessInfo.processInfo.activeProcessorCount,
+      loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, modes: modes.map(\.rawValue),
+      executors: executors, seconds: (ContinuousClock.now - progress.began).seconds)
+    if let json {
+      try report.json(header).write(to: URL(fileURLWithPath: json))
+      progress.say("wrote \(json)")
+    }
+    if let svg {
+      let date = String(header.date.prefix(10))
+      let chart = BenchChart(
+        report: report,
+        title: "swiftpy bench\(quick ? " --quick" : "") — Python \(installation.version), "
+          + "\(header.cores) cores, \(date), \(loadText(loadBefore))",
+        runners: modes.map(ThroughputBenchmark.runnerKey) + executors, sizes: sizes,
+        modes: modes.map(\.rawValue))
+      try chart.svg.write(toFile: svg, atomically: true, encoding: .utf8)
+      progress.say("wrote \(svg)")
     }
   }
 
-  private func report(_ label: String, _ duration: Duration) { print("  \(label): \(millis(duration))") }
+  private func loadText(_ loads: [Double]) -> String {
+    loads.isEmpty ? "load unknown" : "load " + loads.map { String(format: "%.2f", $0) }.joined(separator: " ")
+  }
 }
-
-private func seconds(_ duration: Duration) -> Double {
-  Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-private func millis(_ duration: Duration) -> String { String(format: "%.1f ms", seconds(duration) * 1000) }
-private func micros(_ duration: Duration) -> String { String(format: "%.1f µs", seconds(duration) * 1e6) }
-private func median(_ samples: [Duration]) -> Duration { samples.sorted()[samples.count / 2] }

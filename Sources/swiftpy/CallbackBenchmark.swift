@@ -4,13 +4,17 @@ import SwiftPy
 /// The figures of "Calling Swift from Python": a callback's round trip (Python → Swift →
 /// Python) per mode, sync and async, and how many stream items per second reach Swift.
 enum CallbackBenchmark {
-  static func run(_ py: PythonRuntime, calls: Int, clock: ContinuousClock) async throws {
+  static func run(
+    _ py: PythonRuntime, modes: [PythonContext.Mode], calls: Int, clock: ContinuousClock, report: BenchReport,
+    progress: BenchProgress
+  ) async throws {
     try await py.register("bench_sync") { args, _ in args.first ?? .none }
     // Spelled out: a closure without `await` would pick the synchronous overload.
     try await py.register("bench_async") {
       (args: [PythonValue], _: [String: PythonValue]) async throws -> PythonValue in args.first ?? .none
     }
-    for mode in [PythonContext.Mode.ownGIL, .worker] where py.supportedModes.contains(mode) {
+    for mode in [PythonContext.Mode.ownGIL, .worker] where modes.contains(mode) {
+      progress.say("callbacks: \(mode)")
       let ctx = try await py.newContext(mode: mode)
       // Timed inside Python, around each call: the whole round trip, nothing else.
       try await ctx.exec(
@@ -33,7 +37,10 @@ enum CallbackBenchmark {
         let result = try await ctx.call(
           "__main__", "round_trips", args: [.string("bench_\(kind)"), .int(calls)])
         let nanos = result.arrayValue?.compactMap(\.intValue) ?? []
-        guard nanos.count == 2 else { continue }
+        guard nanos.count == 2 else { throw BenchError("round_trips returned \(result)") }
+        let label = "callback round trip (Python → Swift → Python), \(kind) closure, \(mode)"
+        report.add("callbacks.\(mode).\(kind).p50_us", Double(nanos[0]) / 1000, unit: "µs", label + ": p50")
+        report.add("callbacks.\(mode).\(kind).p99_us", Double(nanos[1]) / 1000, unit: "µs", label + ": p99")
         print(
           String(
             format:
@@ -46,6 +53,9 @@ enum CallbackBenchmark {
       for try await _ in try await ctx.stream("__main__", "items", args: [.int(count)]) { received += 1 }
       let elapsed = clock.now - began
       let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+      report.add(
+        "stream.\(mode).items_per_s", Double(received) / seconds, unit: "items/s",
+        "stream items/s, generator on one \(mode) context pulled by Swift")
       print(
         String(
           format: "  stream items/s, generator on one %@ context pulled by Swift: %.0f/s (%d items)",

@@ -7,18 +7,31 @@ import SwiftPy
 /// pool's queue (affinity when free, else work stealing). Reports the short calls' p50/p99 and
 /// the total time.
 enum MixedLoadBenchmark {
-  static func run(_ py: PythonRuntime, clock: ContinuousClock) async throws {
+  static func run(
+    _ py: PythonRuntime, callsPerCaller: Int, clock: ContinuousClock, report: BenchReport,
+    progress: BenchProgress
+  ) async throws {
+    progress.say("mixed 1 ms / 200 ms load")
     try await py.startPool("mixed", size: 2)
     py.route(module: "time", to: "mixed")
-    defer { Task { try? await py.stopPool("mixed") } }
-    let pinned = try await measure(py, clock: clock) { seconds in
+    let pinned = try await measure(py, calls: callsPerCaller, clock: clock) { seconds in
       let context = try await py.context(pool: "mixed")
       _ = try await context.call("time", "sleep", args: [.float(seconds)])
     }
-    let queued = try await measure(py, clock: clock) { seconds in
+    let queued = try await measure(py, calls: callsPerCaller, clock: clock) { seconds in
       _ = try await py.call("time", "sleep", args: [.float(seconds)])
     }
-    print("  mixed 1 ms / 200 ms calls, 8 callers, pool of 2 (short-call p50 / p99, total):")
+    py.unroute(module: "time")
+    try await py.stopPool("mixed")
+    for (key, result) in [("pinned", pinned), ("pool_queue", queued)] {
+      let label = "mixed 1 ms / 200 ms calls, 8 callers × \(callsPerCaller), pool of 2, \(key)"
+      report.add("mixed.\(key).short_p50_ms", result.p50.milliseconds, unit: "ms", label + ": short-call p50")
+      report.add("mixed.\(key).short_p99_ms", result.p99.milliseconds, unit: "ms", label + ": short-call p99")
+      report.add("mixed.\(key).total_s", result.total.milliseconds / 1000, unit: "s", label + ": total")
+    }
+    print(
+      "Mixed load: 1 ms / 200 ms calls, 8 callers × \(callsPerCaller), pool of 2 (short-call p50 / p99, total)"
+    )
     print("    pinned to the caller's context: \(pinned)")
     print("    pool queue (work stealing):      \(queued)")
   }
@@ -33,16 +46,17 @@ enum MixedLoadBenchmark {
     }
   }
 
-  /// 8 callers × 40 calls; every 10th call is long.
+  /// 8 callers × `calls` calls; every 10th call is long.
   private static func measure(
-    _ py: PythonRuntime, clock: ContinuousClock, _ call: @escaping @Sendable (Double) async throws -> Void
+    _ py: PythonRuntime, calls: Int, clock: ContinuousClock,
+    _ call: @escaping @Sendable (Double) async throws -> Void
   ) async throws -> Result {
     let began = clock.now
     let shorts = try await withThrowingTaskGroup(of: [Duration].self) { group in
       for caller in 0..<8 {
         group.addTask {
           var samples: [Duration] = []
-          for n in 0..<40 {
+          for n in 0..<calls {
             let long = (n + caller) % 10 == 0
             let start = clock.now
             try await call(long ? 0.2 : 0.001)
@@ -56,7 +70,11 @@ enum MixedLoadBenchmark {
       return all.sorted()
     }
     return Result(
-      p50: shorts[shorts.count / 2], p99: shorts[shorts.count * 99 / 100], total: clock.now - began)
+      p50: percentile(shorts, 50), p99: percentile(shorts, 99), total: clock.now - began)
+  }
+
+  private static func percentile(_ sorted: [Duration], _ p: Double) -> Duration {
+    .microseconds(BenchSamples(micros: sorted).percentile(p))
   }
 }
 

@@ -11,13 +11,13 @@ import Synchronization
 
 /// `swiftpy bench --reload`: the time from `rename(2)` of a new version of a module to the new
 /// code observed in every context of a 4-context pool, then of a 1-context pool (as many
-/// interpreters as hotload's), over 50 saves each, beside hotload's own polling loop (a Python
+/// interpreters as hotload's), over 50 saves each (10 with `--quick`), beside hotload's own polling loop (a Python
 /// process doing what hotload does: stat every watched file 144 times a second and
 /// `importlib.reload` the module when one changed) measured the same way in the same run.
 enum ReloadBenchmark {
-  static let saves = 50
-
-  static func run(installation: PythonInstallation, clock: ContinuousClock) async throws {
+  static func run(
+    python: PythonChoice, saves: Int, clock: ContinuousClock, report: BenchReport, progress: BenchProgress
+  ) async throws {
     let directory = try makeDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     // A module of some size: 40 functions and a class, as a module being developed might be.
@@ -31,13 +31,17 @@ enum ReloadBenchmark {
     // context running the module.
     for size in [4, 1] {
       try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
+      progress.say("hot reload: pool of \(size), \(saves) saves")
       try await measureSwiftPy(
-        poolSize: size, directory: directory, libFile: libFile, source: source, clock: clock)
+        python: python, poolSize: size, saves: saves, directory: directory, libFile: libFile, source: source,
+        clock: clock, report: report)
     }
 
     // hotload's loop, in a Python process of its own, one interpreter.
     try source(0).write(toFile: libFile, atomically: false, encoding: .utf8)
-    let hotload = try HotloadLoop(python: installation.executable, directory: directory)
+    progress.say("hot reload: hotload's loop, \(saves) saves")
+    let executable = try PythonDiscovery.discover(python).installation.executable
+    let hotload = try HotloadLoop(python: executable, directory: directory)
     defer { hotload.stop() }
     var polled: [Duration] = []
     for version in 1...saves {
@@ -49,6 +53,12 @@ enum ReloadBenchmark {
       polled.append(clock.now - began)
       try await pause()
     }
+    report.add(
+      "reload.hotload.p50_ms", percentile(polled, 50).milliseconds, unit: "ms",
+      "hotload's polling loop (144 Hz), rename() → new code in its 1 interpreter: p50")
+    report.add(
+      "reload.hotload.p95_ms", percentile(polled, 95).milliseconds, unit: "ms",
+      "hotload's polling loop (144 Hz), rename() → new code in its 1 interpreter: p95")
     print(
       "  hotload's polling loop (144 Hz), rename() → new code in its 1 interpreter (\(saves) saves): "
         + "p50 \(millis(percentile(polled, 50))), p95 \(millis(percentile(polled, 95))), "
@@ -59,9 +69,11 @@ enum ReloadBenchmark {
   /// module: the time from `rename(2)` to the `ReloadEvent`, then a check (not timed) that every
   /// context runs the new version.
   static func measureSwiftPy(
-    poolSize: Int, directory: String, libFile: String, source: (Int) -> String, clock: ContinuousClock
+    python: PythonChoice, poolSize: Int, saves: Int, directory: String, libFile: String,
+    source: (Int) -> String, clock: ContinuousClock, report: BenchReport
   ) async throws {
-    let py = try await PythonRuntime.start(.init(defaultPool: .init(size: poolSize), paths: [directory]))
+    let py = try await PythonRuntime.start(
+      .init(python: python, defaultPool: .init(size: poolSize), paths: [directory]))
     let contexts = py.contexts()
     for context in contexts { _ = try await context.eval("__import__('bench_lib').VERSION") }
     let reloader = try await py.hotReload(watch: [directory])
@@ -89,6 +101,11 @@ enum ReloadBenchmark {
     await reloader.stop()
     await py.shutdown()
     let all = contexts.count == 1 ? "its 1" : "all \(contexts.count)"
+    let label = "hot reload, rename() → new code in \(all) \(contexts[0].mode) context(s)"
+    report.add(
+      "reload.pool\(poolSize).p50_ms", percentile(observed, 50).milliseconds, unit: "ms", label + ": p50")
+    report.add(
+      "reload.pool\(poolSize).p95_ms", percentile(observed, 95).milliseconds, unit: "ms", label + ": p95")
     print(
       "  hot reload, rename() → new code in \(all) \(contexts[0].mode) context\(contexts.count == 1 ? "" : "s") "
         + "(\(saves) saves): "
@@ -140,6 +157,11 @@ final class HotloadLoop: @unchecked Sendable {  // `lines` is guarded by `condit
   static let script = """
     import importlib, os, sys, time
     directory = sys.argv[1]
+    # No .pyc, read or written: saves 1-9 have the size of save 0 and land within a second of
+    # it, so a cached .pyc (the SwiftPy runs write one) would pass its size-and-mtime check and
+    # reload the old code. SwiftPy compiles the source too.
+    sys.pycache_prefix = os.path.join(directory, 'no-pycache')
+    sys.dont_write_bytecode = True
     sys.path.insert(0, directory)
     import bench_lib
     files = [os.path.join(directory, name) for name in os.listdir(directory) if name.endswith('.py')]

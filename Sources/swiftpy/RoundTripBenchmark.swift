@@ -1,0 +1,117 @@
+import Foundation
+import SwiftPy
+
+/// A trivial call's round trip through the runtime — `py.call("swiftpy_bench_tasks", "noop")`
+/// routed to a pool of `workers` contexts of each mode — from 1 caller and from 64 concurrent
+/// callers: every call timed from the caller's side (p50, p99, the distribution) and the calls
+/// per second of the whole batch.
+enum RoundTripBenchmark {
+  static let callerCounts = [1, 64]
+
+  static func run(
+    _ py: PythonRuntime, modes: [PythonContext.Mode], workers: Int, calls: Int, report: BenchReport,
+    progress: BenchProgress
+  ) async throws {
+    let module = ThroughputBenchmark.module
+    for mode in modes {
+      let pool = "roundtrip-\(mode)"
+      _ = try await py.startPool(pool, size: workers, mode: mode)
+      py.route(module: module, to: pool)
+      for _ in 0..<1_000 { _ = try await py.call(module, "noop") }  // warm up
+      for callers in callerCounts {
+        progress.say("round trips: \(mode), \(callers) caller\(callers == 1 ? "" : "s")")
+        let key = "roundtrip.\(mode).callers\(callers)"
+        let who =
+          "py.call round trip, pool of \(workers) \(mode), \(callers) caller\(callers == 1 ? "" : "s")"
+        try await measure(callers: callers, calls: calls, key: key, label: who, report: report) {
+          _ = try await py.call(module, "noop")
+        }
+      }
+      py.unroute(module: module)
+      try await py.stopPool(pool)
+      // One context, called directly (no pool queue): the figure of the earlier sections.
+      progress.say("round trips: \(mode), one context")
+      let context = try await py.newContext(mode: mode)
+      for _ in 0..<1_000 { _ = try await context.call(module, "noop") }
+      try await measure(
+        callers: 1, calls: calls, key: "roundtrip.\(mode).context",
+        label: "context.call round trip, one \(mode) context",
+        report: report
+      ) { _ = try await context.call(module, "noop") }
+      await context.close()
+    }
+  }
+
+  /// `callers` tasks calling `call` `calls / callers` times each: every call timed (p50, p99,
+  /// the distribution), and the calls per second of the whole.
+  private static func measure(
+    callers: Int, calls: Int, key: String, label: String, report: BenchReport,
+    _ call: @escaping @Sendable () async throws -> Void
+  ) async throws {
+    let each = max(calls / callers, 50)
+    let clock = ContinuousClock()
+    let began = clock.now
+    let samples = try await withThrowingTaskGroup(of: [Duration].self) { group in
+      for _ in 0..<callers {
+        group.addTask {
+          var samples: [Duration] = []
+          samples.reserveCapacity(each)
+          for _ in 0..<each {
+            let start = clock.now
+            try await call()
+            samples.append(clock.now - start)
+          }
+          return samples
+        }
+      }
+      var all: [Duration] = []
+      for try await samples in group { all += samples }
+      return all
+    }
+    let elapsed = (clock.now - began).seconds
+    let sorted = BenchSamples(micros: samples)
+    report.add(key + ".p50_us", sorted.percentile(50), unit: "µs", label + ": p50")
+    report.add(key + ".p99_us", sorted.percentile(99), unit: "µs", label + ": p99")
+    report.add(key + ".calls_per_s", Double(samples.count) / elapsed, unit: "calls/s", label + ": calls/s")
+    report.addDistribution(key, sorted, unit: "µs")
+  }
+
+  static func table(_ report: BenchReport, modes: [PythonContext.Mode], workers: Int) -> BenchTable {
+    var table = BenchTable(
+      "Call round trip: py.call of a no-op function, pool of \(workers) (ratio: SwiftPy's best calls/s / erlang_python's here)",
+      ["mode", "1 caller p50", "p99", "calls/s", "64 callers p50", "p99", "calls/s", "vs erlang_python here"])
+    let anchors = BenchReport.anchors
+    let hereLow = anchors["erlang_python.calls_per_s.here_low"]!.value
+    let hereHigh = anchors["erlang_python.calls_per_s.here_high"]!.value
+    for mode in modes {
+      var row = ["SwiftPy \(mode)"]
+      for callers in callerCounts {
+        let key = "roundtrip.\(mode).callers\(callers)"
+        row += [
+          BenchFormat.micros(report[key + ".p50_us"] ?? .nan),
+          BenchFormat.micros(report[key + ".p99_us"] ?? .nan),
+          BenchFormat.number(report[key + ".calls_per_s"] ?? .nan),
+        ]
+      }
+      let best =
+        callerCounts.compactMap { report["roundtrip.\(mode).callers\($0).calls_per_s"] }.max() ?? .nan
+      row.append("\(BenchFormat.ratio(best / hereHigh))–\(BenchFormat.ratio(best / hereLow)) calls/s")
+      table.add(row)
+    }
+    for mode in modes {
+      let key = "roundtrip.\(mode).context"
+      table.add([
+        "one \(mode) context, context.call", BenchFormat.micros(report[key + ".p50_us"] ?? .nan),
+        BenchFormat.micros(report[key + ".p99_us"] ?? .nan),
+        BenchFormat.number(report[key + ".calls_per_s"] ?? .nan),
+      ])
+    }
+    table.add([
+      "erlang_python py:call, here", "17–24 µs", "", "", "", "", "42–58K", "(not measured by this run)",
+    ])
+    table.add([
+      "erlang_python, published", "3 µs", "", "", "", "", "394K", "(3.14, faster hardware)",
+    ])
+    return table
+  }
+}
