@@ -16,6 +16,8 @@ enum SoakOutcome: Hashable, Sendable, CustomStringConvertible {
   case closed
   case contextLost
   case shuttingDown
+  /// A lease's wait for a context expired.
+  case noContextsAvailable
   /// A Python exception, by type.
   case python(String)
   /// Any other error, described.
@@ -30,6 +32,7 @@ enum SoakOutcome: Hashable, Sendable, CustomStringConvertible {
     case let error as SwiftPyError where error.code == .closed: self = .closed
     case let error as SwiftPyError where error.code == .contextLost: self = .contextLost
     case let error as SwiftPyError where error.code == .shuttingDown: self = .shuttingDown
+    case let error as SwiftPyError where error.code == .noContextsAvailable: self = .noContextsAvailable
     default: self = .other("\(type(of: error)): \(error)")
     }
   }
@@ -48,6 +51,7 @@ enum SoakOutcome: Hashable, Sendable, CustomStringConvertible {
     case .closed: "closed"
     case .contextLost: "contextLost"
     case .shuttingDown: "shuttingDown"
+    case .noContextsAvailable: "noContextsAvailable"
     case .python(let type): type
     case .other: "other error"
     }
@@ -67,6 +71,7 @@ final class SoakTally: Sendable {
   private struct Kind {
     var outcomes: [String: Int] = [:]
     var wrong = 0
+    var permitted = 0
     var slowest: Duration = .zero
     var limit: Duration = .zero
   }
@@ -74,14 +79,19 @@ final class SoakTally: Sendable {
   private let kinds = Mutex<[String: Kind]>([:])
 
   /// Records `outcome` of an operation of `kind` answered after `elapsed` (its watchdog limit
-  /// `limit`); wrong unless it is one of `expected`. The first wrong outcome of each kind is
+  /// `limit`); wrong unless it is one of `expected` or `permitted` (an answer the load allows, such
+  /// as an ordinary call's own timeout, counted apart). The first wrong outcome of each kind is
   /// printed with what was expected.
   func check(
-    _ kind: String, _ outcome: SoakOutcome, expected: [SoakOutcome], elapsed: Duration = .zero,
-    limit: Duration = .zero, note: String? = nil
+    _ kind: String, _ outcome: SoakOutcome, expected: [SoakOutcome], permitted: [SoakOutcome] = [],
+    elapsed: Duration = .zero, limit: Duration = .zero, note: String? = nil
   ) {
-    let ok = expected.contains(outcome)
-    let label = ok ? (note.map { "\(outcome.label) (\($0))" } ?? outcome.label) : "WRONG \(outcome.label)"
+    let isPermitted = !expected.contains(outcome) && permitted.contains(outcome)
+    let ok = expected.contains(outcome) || isPermitted
+    let label =
+      !ok
+      ? "WRONG \(outcome.label)"
+      : isPermitted ? "\(outcome.label) (load)" : note.map { "\(outcome.label) (\($0))" } ?? outcome.label
     let first = kinds.withLock { kinds in
       var entry = kinds[kind] ?? Kind()
       entry.outcomes[label, default: 0] += 1
@@ -90,6 +100,7 @@ final class SoakTally: Sendable {
         entry.limit = limit
       }
       if !ok { entry.wrong += 1 }
+      if isPermitted { entry.permitted += 1 }
       kinds[kind] = entry
       return !ok && entry.wrong == 1
     }
@@ -101,6 +112,9 @@ final class SoakTally: Sendable {
 
   var total: Int { kinds.withLock { $0.values.reduce(0) { $0 + $1.outcomes.values.reduce(0, +) } } }
   var wrong: Int { kinds.withLock { $0.values.reduce(0) { $0 + $1.wrong } } }
+  /// Operations answered with an error the load permits (their own timeout, a lease wait that
+  /// expired) instead of their result.
+  var permitted: Int { kinds.withLock { $0.values.reduce(0) { $0 + $1.permitted } } }
 
   /// One line per kind: its count, outcomes, and the slowest answer against its limit.
   var table: [String] {
@@ -119,6 +133,54 @@ final class SoakTally: Sendable {
           "    \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(count): \(outcomes)\(slowest)"
       }
     }
+  }
+}
+
+/// Runs operations as watched callers and checks their outcomes.
+struct SoakChecker: Sendable {
+  let py: PythonRuntime
+  let tally: SoakTally
+  let watchdog: SoakWatchdog
+  let limits: SoakLimits
+
+  /// Runs `body` — `calls` calls of `timeout` each (the ordinary call timeout by default) — as one
+  /// caller the watchdog holds to their timeouts plus the grace and slack, and checks its outcome:
+  /// `expected` (or one of `also`), or one of `permitted` (by default the calls' own timeout: an
+  /// answer, late only for the load), counted apart.
+  func check(
+    _ kind: String, expected: SoakOutcome, also: [SoakOutcome] = [], permitted: [SoakOutcome] = [.timeout],
+    calls: Int = 1, timeout: Duration? = nil, note: ((Duration) -> String)? = nil,
+    _ body: () async throws -> PythonValue
+  ) async {
+    let limit = limits.answer(after: (timeout ?? limits.callTimeout) * calls)
+    let started = ContinuousClock.now
+    let outcome = await watchdog.watch(kind, limit: limit) { await SoakOutcome.of(body) }
+    let elapsed = ContinuousClock.now - started
+    tally.check(
+      kind, outcome, expected: [expected] + also, permitted: permitted, elapsed: elapsed, limit: limit,
+      note: note?(elapsed))
+  }
+
+  /// A lease of `pool` keeps state over three calls: waiting its turn (within the call timeout),
+  /// then each call within its timeout.
+  func lease(_ kind: String, pool: String, start: Int) async {
+    let timeout = limits.callTimeout
+    let acquiring = watchdog.begin("\(kind): waiting for a context", limit: limits.leaseWait)
+    let started = ContinuousClock.now
+    let outcome = await SoakOutcome.of {
+      try await py.withContext(pool: pool, waitingUpTo: timeout) { lease in
+        watchdog.end(acquiring)
+        return try await watchdog.watch("\(kind): its calls", limit: limits.answer(after: timeout * 3)) {
+          try await lease.exec("x = \(start)", timeout: timeout)
+          try await lease.exec("x += 1", timeout: timeout)
+          return try await lease.eval("x", timeout: timeout)
+        }
+      }
+    }
+    watchdog.end(acquiring)
+    tally.check(
+      kind, outcome, expected: [.value(.int(start + 1))], permitted: [.timeout, .noContextsAvailable],
+      elapsed: ContinuousClock.now - started, limit: limits.leaseWait + limits.answer(after: timeout * 3))
   }
 }
 

@@ -107,9 +107,9 @@ struct SoakCommand: AsyncParsableCommand {
     monitor.start(deadline: end + limits.longestAnswer + .seconds(10), phase: "in the run")
 
     await sabotageRun(py, tally, watchdog, limits)
-    let ordinary = OrdinaryRun(py: py, tally: tally, watchdog: watchdog, limits: limits, modes: modes)
-    let hostileRun = SoakCommand.HostileRun(
-      py: py, tally: tally, watchdog: watchdog, ledger: ledger, limits: limits)
+    let checker = SoakChecker(py: py, tally: tally, watchdog: watchdog, limits: limits)
+    let ordinary = OrdinaryRun(py: py, checker: checker, modes: modes)
+    let hostileRun = SoakCommand.HostileRun(checker: checker, ledger: ledger)
     let (tasks, seed, hostile) = (self.tasks, self.seed, self.hostile)
     await withTaskGroup(of: Void.self) { group in
       for index in 0..<tasks {
@@ -185,9 +185,7 @@ struct SoakCommand: AsyncParsableCommand {
   /// The ordinary operations, each checked for its exact outcome.
   struct OrdinaryRun: Sendable {
     let py: PythonRuntime
-    let tally: SoakTally
-    let watchdog: SoakWatchdog
-    let limits: SoakLimits
+    let checker: SoakChecker
     let modes: [PythonContext.Mode]
 
     /// One random operation, its outcome checked.
@@ -195,64 +193,44 @@ struct SoakCommand: AsyncParsableCommand {
       let a = Int.random(in: -1_000...1_000, using: &random)
       let b = Int.random(in: -1_000...1_000, using: &random)
       let kind = Int.random(in: 0..<100, using: &random)
-      let timeout = limits.callTimeout
+      let mode = modes[Int.random(in: 0..<modes.count, using: &random)]
+      let timeout = checker.limits.callTimeout
       switch kind {
-      case 0..<33:  // one-shot call, routed to the worker pool
-        let outcome = await limits.ordinary(watchdog, "call operator.mul") {
+      case 0..<30:  // one-shot call, routed to the worker pool
+        await checker.check("call operator.mul (workers)", expected: .value(.int(a * b))) {
           try await py.call("operator", "mul", args: [.int(a), .int(b)], timeout: timeout)
         }
-        tally.check("call operator.mul (workers)", outcome, expected: [.value(.int(a * b))])
-      case 33..<55:  // one-shot eval on the default pool
-        let outcome = await limits.ordinary(watchdog, "eval a - b") {
+      case 30..<50:  // one-shot eval on the default pool
+        await checker.check("eval (default)", expected: .value(.int(a - b))) {
           try await py.eval("a - b", locals: ["a": .int(a), "b": .int(b)], timeout: timeout)
         }
-        tally.check("eval (default)", outcome, expected: [.value(.int(a - b))])
-      case 55..<67:  // a lease on either pool keeps state (waiting its turn)
+      case 50..<60:  // a lease on either pool keeps state (waiting its turn)
         let pool = kind % 2 == 0 ? "default" : "workers"
-        let acquiring = watchdog.begin("lease on \(pool): waiting for a context", limit: limits.leaseWait)
-        let outcome = await SoakOutcome.of {
-          try await py.withContext(pool: pool, waitingUpTo: timeout) { lease in
-            watchdog.end(acquiring)
-            return try await limits.ordinary(watchdog, "lease on \(pool)", calls: 3) {
-              try await lease.exec("x = \(a)", timeout: timeout)
-              try await lease.exec("x += 1", timeout: timeout)
-              return try await lease.eval("x", timeout: timeout)
-            }.value()
-          }
-        }
-        watchdog.end(acquiring)
-        tally.check("lease (\(pool))", outcome, expected: [.value(.int(a + 1))])
-      case 67..<77:  // a call in a pool where hostile code runs: never fails because of it
-        let mode = modes[Int.random(in: 0..<modes.count, using: &random)]
-        let outcome = await limits.ordinary(watchdog, "call beside hostile code in \(mode)") {
+        await checker.lease("lease (\(pool))", pool: pool, start: a)
+      case 60..<64:  // a lease in a pool where hostile code runs: exclusive, so never lost to it
+        await checker.lease("lease beside hostile code (\(mode))", pool: SoakHostile.pool(mode), start: a)
+      case 64..<74:  // a call in a pool where hostile code runs: never fails because of it
+        await checker.check("call beside hostile code (\(mode))", expected: .value(.int(a + b))) {
           try await py.call(SoakHostile.module(mode), "add", args: [.int(a), .int(b)], timeout: timeout)
         }
-        tally.check("call beside hostile code (\(mode))", outcome, expected: [.value(.int(a + b))])
-      case 77..<83:  // a timeout interrupts a loop
-        let limit = limits.answer(after: .milliseconds(20))
-        let started = ContinuousClock.now
-        let outcome = await watchdog.watch("timeout of while True", limit: limit) {
-          await SoakOutcome.of {
-            try await py.exec("while True: pass", timeout: .milliseconds(20))
-            return .none
-          }
+      case 74..<80:  // a timeout interrupts a loop
+        await checker.check(
+          "timeout (default)", expected: .timeout, permitted: [], timeout: .milliseconds(20)
+        ) {
+          try await py.exec("while True: pass", timeout: .milliseconds(20))
+          return .none
         }
-        tally.check(
-          "timeout (default)", outcome, expected: [.timeout], elapsed: ContinuousClock.now - started,
-          limit: limit)
-      case 83..<90:  // cancellation, queued or running
+      case 80..<87:  // cancellation, queued or running
         let task = Task { try await py.call("time", "sleep", args: [0.02], timeout: timeout) }
         try? await Task.sleep(for: .milliseconds(Int.random(in: 0...30, using: &random)))
         task.cancel()
-        let outcome = await watchdog.watch("cancelled call", limit: limits.answer(after: .milliseconds(30))) {
-          await SoakOutcome.of { try await task.value }
-        }
-        tally.check("cancel (default)", outcome, expected: [.cancelled, .value(.none)])
+        await checker.check(
+          "cancel (default)", expected: .cancelled, also: [.value(.none)], timeout: .milliseconds(30)
+        ) { try await task.value }
       default:  // a Python exception
-        let outcome = await limits.ordinary(watchdog, "eval a / 0") {
+        await checker.check("exception (default)", expected: .python("ZeroDivisionError")) {
           try await py.eval("\(a) / 0", timeout: timeout)
         }
-        tally.check("exception (default)", outcome, expected: [.python("ZeroDivisionError")])
       }
     }
   }
@@ -296,14 +274,6 @@ struct SoakLimits: Sendable {
 
   /// The longest any one watched caller may wait.
   var longestAnswer: Duration { answer(after: callTimeout) * 3 + leaseWait }
-
-  /// Runs `calls` ordinary calls as one watched caller, and returns the outcome.
-  func ordinary(
-    _ watchdog: SoakWatchdog, _ what: @autoclosure () -> String, calls: Int = 1,
-    _ body: () async throws -> PythonValue
-  ) async -> SoakOutcome {
-    await watchdog.watch(what(), limit: answer(after: callTimeout * calls)) { await SoakOutcome.of(body) }
-  }
 }
 
 extension SoakOutcome {
@@ -316,6 +286,7 @@ extension SoakOutcome {
     case .closed: throw SwiftPyError(.closed, "closed")
     case .contextLost: throw SwiftPyError(.contextLost, "context lost")
     case .shuttingDown: throw SwiftPyError(.shuttingDown, "shutting down")
+    case .noContextsAvailable: throw SwiftPyError(.noContextsAvailable, "no contexts available")
     case .python(let type): throw SoakRethrown(description: type, outcome: self)
     case .other(let text): throw SoakRethrown(description: text, outcome: self)
     }

@@ -123,11 +123,12 @@ enum SoakHostile: String, CaseIterable, Sendable {
 extension SoakCommand {
   /// How the hostile scenarios are run and checked.
   struct HostileRun: Sendable {
-    let py: PythonRuntime
-    let tally: SoakTally
-    let watchdog: SoakWatchdog
+    let checker: SoakChecker
     let ledger: SoakLedger
-    let limits: SoakLimits
+    var py: PythonRuntime { checker.py }
+    var tally: SoakTally { checker.tally }
+    var watchdog: SoakWatchdog { checker.watchdog }
+    var limits: SoakLimits { checker.limits }
 
     /// The scenarios stuck for good, once for `mode`: a sleep, a read and a wait that never
     /// return. Each is answered with a timeout and leaves one abandoned thread for the rest of
@@ -226,11 +227,10 @@ extension SoakCommand {
       do {
         try await py.withContext(pool: pool, waitingUpTo: limits.callTimeout) { lease in
           watchdog.end(acquiring)
-          let set = await limits.ordinary(watchdog, "\(name): exec", calls: 2) {
+          await checker.check("\(name): state kept", expected: .value(.int(42)), calls: 2) {
             try await lease.exec("x = 41", timeout: limits.callTimeout)
             return try await lease.eval("x + 1", timeout: limits.callTimeout)
           }
-          tally.check("\(name): state kept", set, expected: [.value(.int(42))])
           let limit = limits.answer(after: limits.hostileTimeout)
           let started = ContinuousClock.now
           let stuck = await watchdog.watch("\(name) in \(mode): stuck call", limit: limit) {
@@ -242,13 +242,11 @@ extension SoakCommand {
           tally.check(
             "\(name): stuck call", stuck, expected: [.timeout], elapsed: elapsed, limit: limit,
             note: elapsed >= limits.grace ? "abandoned" : "stopped")
-          let after = await limits.ordinary(watchdog, "\(name): after") {
-            try await lease.eval("x", timeout: limits.callTimeout)
-          }
           // Stopped by the interrupt (not abandoned), the lease would still hold x.
-          tally.check(
-            "\(name): next call", after,
-            expected: elapsed >= limits.grace ? [.contextLost] : [.contextLost, .value(.int(41))])
+          await checker.check(
+            "\(name): next call", expected: .contextLost,
+            also: elapsed >= limits.grace ? [] : [.value(.int(41))]
+          ) { try await lease.eval("x", timeout: limits.callTimeout) }
         }
       } catch {
         tally.check("\(name): lease", SoakOutcome(error), expected: [])
@@ -281,11 +279,10 @@ extension SoakCommand {
         tally.check("\(name): start", SoakOutcome(error), expected: [])
         return
       }
-      let ready = await limits.ordinary(watchdog, "\(name) in \(mode): setup", calls: 2) {
+      await checker.check("\(name): setup", expected: .value(.int(42)), calls: 2) {
         try await context.exec(code, timeout: limits.callTimeout)
         return try await context.eval("x * 6", timeout: limits.callTimeout)
       }
-      tally.check("\(name): setup", ready, expected: [.value(.int(42))])
       let limit = limits.answer(after: limits.closeDeadline)
       let started = ContinuousClock.now
       await watchdog.watch("\(name) in \(mode): close", limit: limit) {
@@ -295,10 +292,9 @@ extension SoakCommand {
       tally.check(
         "\(name): close returns", .value(.none), expected: [.value(.none)], elapsed: elapsed, limit: limit,
         note: elapsed >= limits.closeDeadline + limits.grace ? "abandoned" : "ended")
-      let after = await limits.ordinary(watchdog, "\(name) in \(mode): after close") {
+      await checker.check("\(name): call after close", expected: .closed) {
         try await context.eval("1", timeout: limits.callTimeout)
       }
-      tally.check("\(name): call after close", after, expected: [.closed])
     }
   }
 }

@@ -138,6 +138,9 @@ struct SoakFigures: Sendable {
           : " (--no-hostile)"))
     let wrong = tally.wrong
     line("  wrong results: \(wrong)")
+    line(
+      "  answered with their own timeout or an expired lease wait (allowed, marked \"load\"): \(tally.permitted)"
+    )
     if wrong > 0 { failures.append("\(wrong) wrong results") }
     let unanswered = watchdog.unanswered
     line(
