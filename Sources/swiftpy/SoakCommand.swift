@@ -265,8 +265,9 @@ struct SoakLimits: Sendable {
   /// A caller whose call has `timeout` must be answered within this.
   func answer(after timeout: Duration) -> Duration { timeout + grace + slack }
 
-  /// Waiting for a lease (bounded by the call timeout: `waitingUpTo`).
-  var leaseWait: Duration { callTimeout + slack }
+  /// Waiting for a lease: `waitingUpTo` is the call timeout, and the watchdog holds it to that
+  /// plus the grace and slack as every other caller.
+  var leaseWait: Duration { answer(after: callTimeout) }
 
   /// The longest a hostile scenario can keep a thread abandoned after it starts: its code's hold
   /// plus the time to be abandoned, plus the slack for its interpreter to end.
