@@ -44,6 +44,8 @@ struct SoakCommand: AsyncParsableCommand {
     case wrong
     /// One caller watched with a limit shorter than its call.
     case unanswered
+    /// One caller never answered: the soak cannot finish, and its watchdog ends it.
+    case never
   }
 
   static let grace = Duration.seconds(1)
@@ -89,7 +91,6 @@ struct SoakCommand: AsyncParsableCommand {
     monitor.onOverrun = { phase in
       SoakOutput.line("soak: stuck \(phase); callers still waiting: \(watchdog.inFlight.prefix(10))")
       figures.report(tally: tally, watchdog: watchdog, ledger: ledger, end: nil)
-      SoakOutput.line("soak FAILED: a caller was never answered")
       Foundation.exit(1)
     }
     SoakOutput.line(
@@ -104,7 +105,7 @@ struct SoakCommand: AsyncParsableCommand {
         limits.hostileTimeout.inSeconds, hold, limits.grace.inSeconds, slack))
     // Lanes, the reporter and the final phases together may take this long before the soak
     // reports a caller that never answered and exits.
-    monitor.start(deadline: end + limits.longestAnswer + .seconds(10), phase: "in the run")
+    monitor.start(deadline: end + limits.longestAnswer + .seconds(5), phase: "in the run")
 
     await sabotageRun(py, tally, watchdog, limits)
     let checker = SoakChecker(py: py, tally: tally, watchdog: watchdog, limits: limits)
@@ -178,6 +179,10 @@ struct SoakCommand: AsyncParsableCommand {
           }
         }
         tally.check("sabotage: watched for less than its call", outcome, expected: [.value(.none)])
+      case .never:
+        await watchdog.watch("sabotage: a caller never answered", limit: .milliseconds(200)) {
+          try? await Task.sleep(for: .seconds(1_000_000))
+        }
       }
     }
   }

@@ -146,7 +146,7 @@ struct SoakFigures: Sendable {
     line(
       String(
         format:
-          "  unanswered callers: %d (answered late %d, never %d; limit: timeout + %.1f s grace + %.1f s slack)",
+          "  unanswered callers: %d (answered late %d, still waiting %d; limit: timeout + %.1f s grace + %.1f s slack)",
         unanswered, watchdog.answeredLate, unanswered - watchdog.answeredLate, limits.grace.inSeconds,
         limits.slack.inSeconds))
     for example in watchdog.examples { line("    \(example)") }
@@ -168,7 +168,7 @@ struct SoakFigures: Sendable {
       line("  OS threads: \(startThreads) at the start, \(end.threads) after shutdown")
       line(String(format: "  RSS: %.1f MiB at the start, %.1f MiB at the end", startRSS, end.rss))
     }
-    if end == nil { failures.append("the soak did not finish") }
+    if end == nil { failures.append("the soak did not finish: a caller was never answered") }
     line(failures.isEmpty ? "soak passed" : "soak FAILED: " + failures.joined(separator: "; "))
     return !failures.isEmpty
   }

@@ -32,19 +32,25 @@ struct SoakCommandTests {
   }
 
   /// The checks can fail: one result checked against a wrong value, one caller watched for less
-  /// time than its call takes — the soak counts both and exits with 1.
+  /// time than its call takes, and one caller never answered — the soak counts each, its
+  /// watchdog ends the run it cannot finish, and it exits with 1.
   @Test func aSabotagedSoakFails() throws {
     let (status, output) = try CommandLineTests.run([
-      "soak", "--duration", "1", "--tasks", "20", "--no-hostile", "--sabotage", "wrong", "--sabotage",
-      "unanswered",
+      "soak", "--duration", "1", "--tasks", "20", "--no-hostile", "--call-timeout", "1",
+      "--sabotage", "wrong", "--sabotage", "unanswered", "--sabotage", "never",
     ])
     #expect(status == 1, "\(output)")
     #expect(Self.line("  wrong results: ", in: output) == "  wrong results: 1", "\(output)")
     #expect(
-      Self.line("  unanswered callers: ", in: output)?.hasPrefix("  unanswered callers: 1 ") == true,
-      "\(output)")
-    #expect(output.contains("UNANSWERED: sabotage"), "\(output)")
+      Self.line("  unanswered callers: ", in: output)?.hasPrefix(
+        "  unanswered callers: 2 (answered late 1, still waiting 1;") == true, "\(output)")
+    #expect(output.contains("UNANSWERED: sabotage: a caller watched for less than its call"), "\(output)")
     #expect(
-      output.contains("soak FAILED: 1 wrong results; 1 callers unanswered within their limit"), "\(output)")
+      output.contains(
+        "soak: stuck in the run; callers still waiting: [\"sabotage: a caller never answered\"]"))
+    #expect(
+      output.contains(
+        "soak FAILED: 1 wrong results; 2 callers unanswered within their limit; "
+          + "the soak did not finish: a caller was never answered"), "\(output)")
   }
 }
