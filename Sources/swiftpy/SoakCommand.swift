@@ -87,24 +87,27 @@ struct SoakCommand: AsyncParsableCommand {
       py: py, pools: pools, tally: tally, watchdog: watchdog, ledger: ledger, began: began)
     let figures = SoakFigures(
       python: "\(py.installation.version)", modes: modes, hostile: hostile, limits: limits,
-      startRSS: startRSS, startThreads: startThreads, began: began)
+      startRSS: startRSS, startThreads: startThreads)
     monitor.onOverrun = { phase in
       SoakOutput.line("soak: stuck \(phase); callers still waiting: \(watchdog.inFlight.prefix(10))")
       figures.report(tally: tally, watchdog: watchdog, ledger: ledger, end: nil)
       Foundation.exit(1)
     }
+    let lanes =
+      hostile ? " + \(modes.count) hostile lanes (\(modes.map(\.description).joined(separator: ", ")))" : ""
+    let poolList = pools.map { pool in
+      "\(pool) (\(py.contexts(pool).first.map { "\($0.mode)" } ?? "?") ×\(py.numContexts(pool)))"
+    }
     SoakOutput.line(
-      "soak: \(tasks) tasks\(hostile ? " + \(modes.count) hostile lanes (\(modes.map(\.description).joined(separator: ", ")))" : "")"
-        + " for \(duration) s on Python \(py.installation.version), seed \(seed); pools: "
-        + pools.map { "\($0) (\(py.contexts($0).first.map { "\($0.mode)" } ?? "?") ×\(py.numContexts($0)))" }
-        .joined(separator: ", "))
+      "soak: \(tasks) tasks\(lanes) for \(duration) s on Python \(py.installation.version), seed \(seed); "
+        + "pools: \(poolList.joined(separator: ", "))")
     SoakOutput.line(
       String(
         format: "  limits: ordinary calls %.1f s, hostile calls %.1f s, hostile code holds %.1f s; "
           + "every answer due within timeout + %.1f s grace + %.1f s slack", callTimeout,
         limits.hostileTimeout.inSeconds, hold, limits.grace.inSeconds, slack))
-    // Lanes, the reporter and the final phases together may take this long before the soak
-    // reports a caller that never answered and exits.
+    // Past the end, the callers still waiting have at most their longest limit: after that one
+    // was never answered, and the watchdog reports and exits.
     monitor.start(deadline: end + limits.longestAnswer + .seconds(5), phase: "in the run")
 
     await sabotageRun(py, tally, watchdog, limits)

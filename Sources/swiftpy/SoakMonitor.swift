@@ -93,7 +93,6 @@ struct SoakFigures: Sendable {
   let limits: SoakLimits
   let startRSS: Double
   let startThreads: Int
-  let began: ContinuousClock.Instant
 
   /// What is measured once the run is over.
   struct End {
