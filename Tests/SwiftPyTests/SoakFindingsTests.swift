@@ -4,13 +4,14 @@ import Testing
 @testable import SwiftPy
 
 /// What `swiftpy soak` with hostile scenarios found SwiftPy doing wrong, each reduced to the
-/// smallest program that shows it. These fail until the library is fixed.
+/// smallest program that shows it; each failed before its fix (SharedJobQueue: leased contexts
+/// take no one-shot calls; SharedGILReferee on 3.12).
 @Suite("Soak findings")
 struct SoakFindingsTests {
-  /// A lease is exclusive, and no call fails because another call got a context stuck — but when
-  /// every context of a pool is leased, a leased context takes the pool's one-shot calls between
-  /// the lease's own, and when such a call gets stuck the leased context is abandoned: the lease
-  /// then fails with `contextLost` (its namespace gone) although its own calls never got stuck.
+  /// A lease is exclusive, and no call fails because another call got a context stuck. A leased
+  /// context used to take the pool's one-shot calls when every context was leased, and when such
+  /// a call got stuck the leased context was abandoned: the lease then failed with
+  /// `contextLost` (its namespace gone) although its own calls never got stuck.
   @Test func aLeaseIsNotLostToAnotherCallersStuckCall() async throws {
     let configuration = PythonRuntime.Configuration(
       defaultPool: .init(size: 1), interruptGrace: .milliseconds(200))
@@ -32,11 +33,11 @@ struct SoakFindingsTests {
     }
   }
 
-  /// The bound on abandoned threads — one per call that holds its thread — fails on Python 3.12
-  /// (ARCHITECTURE.md, "One thread per interpreter": CPython 3.12 keeps the request to drop a
-  /// shared GIL per interpreter): while a `subinterp` context runs a busy loop, a `worker`
-  /// context cannot take the GIL, so a call of its own that times out is not stopped within the
-  /// grace and its context is abandoned although it ran nothing stuck. Passes on 3.13 and later.
+  /// The bound on abandoned threads — one per call that holds its thread — failed on Python 3.12
+  /// before SwiftPy refereed the shared GIL (ARCHITECTURE.md, "One thread per interpreter"):
+  /// while a `subinterp` context ran a busy loop, a `worker` context could not take the GIL, so
+  /// a call of its own that timed out was not stopped within the grace and its context was
+  /// abandoned although it ran nothing stuck.
   @Test func aBusySharedGILContextGetsNoOtherContextAbandoned() async throws {
     let configuration = PythonRuntime.Configuration(
       defaultPool: .init(size: 1, mode: .worker), interruptGrace: .milliseconds(500))

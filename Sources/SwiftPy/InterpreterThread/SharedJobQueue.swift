@@ -7,8 +7,10 @@ import Synchronization
 /// is lost takes no call with it: calls wait here, not on a context (ARCHITECTURE.md, "Jobs and
 /// queues").
 ///
-/// A thread leased to one caller takes shared jobs only when every member is leased (leases are
-/// exclusive; one-shot calls still run somewhere).
+/// A thread leased to one caller takes no shared jobs: a lease is exclusive, and a one-shot call
+/// that got stuck on a leased context would get it abandoned and the lease's namespace lost with
+/// it — a call failing because another call got a context stuck. When every member is leased,
+/// one-shot calls wait for a lease to end, within their own timeout.
 final class SharedJobQueue: JobQueue {
   private struct State {
     var jobs = Deque<Job>()
@@ -20,8 +22,7 @@ final class SharedJobQueue: JobQueue {
     var refusal: SwiftPyError?
 
     func mayServe(_ thread: InterpreterThread) -> Bool {
-      guard leased.contains(ObjectIdentifier(thread)) else { return true }
-      return members.allSatisfy { leased.contains(ObjectIdentifier($0)) }
+      !leased.contains(ObjectIdentifier(thread))
     }
   }
 
@@ -108,8 +109,7 @@ final class SharedJobQueue: JobQueue {
     if wake { thread.wake() }
   }
 
-  /// Removes a thread (closing, or lost). If the members left are all leased, they may now
-  /// serve: wake them.
+  /// Removes a thread (closing, or lost).
   func leave(_ thread: InterpreterThread) {
     let wake = state.withLock { state -> [InterpreterThread] in
       state.members.removeAll { $0 === thread }
@@ -120,7 +120,7 @@ final class SharedJobQueue: JobQueue {
     for thread in wake { thread.wake() }
   }
 
-  /// Marks a member leased (it then serves only when every member is) or free again.
+  /// Marks a member leased (it then takes no shared jobs) or free again (woken if jobs wait).
   func setLeased(_ thread: InterpreterThread, _ leased: Bool) {
     let wake = state.withLock { state -> [InterpreterThread] in
       if leased {

@@ -7,8 +7,8 @@ import Synchronization
 /// thread's context runs them when it is free (affinity), and otherwise any free context does
 /// (work stealing), so a call never waits behind a long call while another context is idle, and
 /// never fails because another call got a context stuck. Leases take a context out of the pool
-/// exclusively until they end; when every context is leased, lease requests wait their turn,
-/// first come first served. A context that stops working — closed, or abandoned after a stuck
+/// exclusively until they end (one-shot calls wait rather than run on a leased context); when
+/// every context is leased, lease requests wait their turn, first come first served. A context that stops working — closed, or abandoned after a stuck
 /// call — is taken out of routing and replaced by a fresh one with the same mode, paths,
 /// imports and preload.
 public final class PythonPool: Sendable, CustomStringConvertible {
@@ -282,19 +282,21 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     return SwiftPyError.contextLost(context: context.name, reason: error.message)
   }
 
-  /// Marks a free, live slot leased (index `index` if given, else from `affinity` on).
+  /// Marks a free, live slot leased (index `index` if given, else from `affinity` on). An idle
+  /// context is preferred to one still running a one-shot call: the lease would wait behind
+  /// that call, and lose its context if the call got stuck.
   private func takeFree(_ state: inout State, affinity: Int, index wanted: Int?) -> (
     index: Int, context: PythonContext
   )? {
     let count = state.slots.count
-    for step in 0..<(wanted == nil ? count : 1) {
-      let index = wanted ?? (affinity + step) % count
-      guard !state.slots[index].leased, state.slots[index].context.isOpen else { continue }
-      state.slots[index].leased = true
-      queue.setLeased(state.slots[index].context.thread, true)
-      return (index, state.slots[index].context)
+    let candidates = (0..<(wanted == nil ? count : 1)).map { wanted ?? (affinity + $0) % count }.filter {
+      !state.slots[$0].leased && state.slots[$0].context.isOpen
     }
-    return nil
+    guard let index = candidates.first(where: { !state.slots[$0].context.thread.isBusy }) ?? candidates.first
+    else { return nil }
+    state.slots[index].leased = true
+    queue.setLeased(state.slots[index].context.thread, true)
+    return (index, state.slots[index].context)
   }
 
   /// Why nothing can run a call now: every context is lost and no replacement is starting.

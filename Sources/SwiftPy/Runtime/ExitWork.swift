@@ -25,7 +25,7 @@ import Synchronization
 /// not handle runs no exit work at all, in Python or in C.
 enum ExitWork {
   /// How long the process waits for the exit work, at most.
-  static let exitLimit = Duration.seconds(4)
+  static let exitLimit = Duration.seconds(5)
 
   private struct Live {
     /// Held until shut down: a runtime its host let go of still runs its interpreters (nothing
@@ -135,7 +135,7 @@ enum ExitWork {
         await run(on: process, atexit: runAtexit, within: .seconds(3))
       } else {
         await withTaskGroup(of: Void.self) { group in
-          for runtime in runtimes { group.addTask { await runtime.shutdown(deadline: .seconds(1)) } }
+          for runtime in runtimes { group.addTask { await runtime.shutdown(deadline: .seconds(3)) } }
         }
       }
       done.signal()
