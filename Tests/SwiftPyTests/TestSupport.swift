@@ -64,3 +64,18 @@ let ownGILAvailable: Bool = {
   guard let installation = try? PythonDiscovery.discover().installation else { return false }
   return (try? PythonContext.checkAvailable(.ownGIL, in: installation)) != nil
 }()
+
+/// Open bug, Python 3.12 only: the KeyboardInterrupt of a Ctrl-C in `swiftpy run` or `repl`
+/// (worker mode) is shown as "lost sys.stderr" instead of its traceback. Expectations about it
+/// are recorded as a known issue there, and hold everywhere else.
+func ctrlCTracebackExpectations(_ body: () async throws -> Void) async throws {
+  let version = try await DiscoveryCache.discover(.automatic).installation.version
+  if (version.major, version.minor) == (3, 12) {
+    await withKnownIssue(
+      "Python 3.12: the KeyboardInterrupt traceback of Ctrl-C is lost (\"lost sys.stderr\")",
+      isIntermittent: true
+    ) { try await body() }
+  } else {
+    try await body()
+  }
+}

@@ -65,8 +65,9 @@ enum SharedGILReferee {
     waiting.subtract(1, ordering: .acquiringAndReleasing)
   }
 
-  /// Whether a player waits for the GIL now.
-  static var anyoneWaits: Bool { waiting.load(ordering: .acquiring) > 0 }
+  /// Whether a player waits for the GIL now, and how many.
+  static var anyoneWaits: Bool { waitingCount > 0 }
+  static var waitingCount: Int { waiting.load(ordering: .acquiring) }
 
   private static func referee() {
     while true {
@@ -75,9 +76,13 @@ enum SharedGILReferee {
         Thread.sleep(forTimeInterval: 0.001)
         let now = DispatchTime.now().uptimeNanoseconds
         let patience = UInt64(interval.components.attoseconds / 1_000_000_000)
+        let hopeless: UInt64 = 1_000_000_000
         let current = players.withLock { $0.values.compactMap(\.thread) }
+        // A thread that has waited a second despite the requests waits for something no yield
+        // gives (a holder stuck in C, never releasing the GIL): asking on its behalf would only
+        // slow every busy interpreter down, for ever.
         let overdue = current.contains { thread in
-          thread.gilWaitStart.map { now &- $0 >= patience } ?? false
+          thread.gilWaitStart.map { now &- $0 >= patience && now &- $0 < hopeless } ?? false
         }
         guard overdue else { continue }
         // Only those running a job: an idle interpreter would run the request later, at the
@@ -95,9 +100,11 @@ let yieldGILCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { raw
   let thread = Unmanaged<InterpreterThread>.fromOpaque(raw).takeRetainedValue()
   thread.yieldAsked.store(false, ordering: .releasing)
   guard SharedGILReferee.anyoneWaits else { return 0 }
+  let waitingBefore = SharedGILReferee.waitingCount
   let state = PyEval_SaveThread()
+  // Until one of the waiters has taken the GIL, for at most one switch interval.
   let end = ContinuousClock.now + SharedGILReferee.interval
-  while SharedGILReferee.anyoneWaits && ContinuousClock.now < end { usleep(50) }
+  while SharedGILReferee.waitingCount >= waitingBefore && ContinuousClock.now < end { usleep(50) }
   // Its own thread waits as a player, so that the referee asks the new holder to yield in turn.
   let isPlayer = InterpreterThread.current === thread
   if isPlayer { thread.markWaitingForGIL() }
