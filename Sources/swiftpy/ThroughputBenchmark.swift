@@ -34,45 +34,41 @@ enum ThroughputBenchmark {
 
   static let module = "swiftpy_bench_tasks"
 
-  static let moduleSource = """
+  /// The demo's `spin` (``DemoCommand/code``), so both measure the same work.
+  static let moduleSource =
+    """
     # SwiftPy's benchmark tasks, imported alike by SwiftPy contexts and executor workers.
     import os, threading, time
 
-    def spin(n):
-        # Pure-Python CPU work: a loop no C code shortcuts.
-        total = 0
-        for i in range(n):
-            total = (total + i * i) % 1_000_003
-        return total
+    """ + DemoCommand.code + "\n\n" + """
+      def noop():
+          return None
 
-    def noop():
-        return None
+      def warm(seconds):
+          time.sleep(seconds)
+          return spin(1000)
 
-    def warm(seconds):
-        time.sleep(seconds)
-        return spin(1000)
+      def whoami(hold=0.0):
+          # A worker: its process and thread (an InterpreterPoolExecutor worker is a thread),
+          # after `hold` seconds, so that each of N such tasks submitted at once has a worker.
+          time.sleep(hold)
+          return (os.getpid(), threading.get_ident())
 
-    def whoami(hold=0.0):
-        # A worker: its process and thread (an InterpreterPoolExecutor worker is a thread),
-        # after `hold` seconds, so that each of N such tasks submitted at once has a worker.
-        time.sleep(hold)
-        return (os.getpid(), threading.get_ident())
+      def calibrate(n, repeats):
+          best = None
+          for _ in range(repeats):
+              began = time.perf_counter()
+              spin(n)
+              elapsed = time.perf_counter() - began
+              best = elapsed if best is None else min(best, elapsed)
+          return best / n
 
-    def calibrate(n, repeats):
-        best = None
-        for _ in range(repeats):
-            began = time.perf_counter()
-            spin(n)
-            elapsed = time.perf_counter() - began
-            best = elapsed if best is None else min(best, elapsed)
-        return best / n
-
-    def time_task(n, count):
-        began = time.perf_counter()
-        for _ in range(count):
-            spin(n)
-        return (time.perf_counter() - began) / count
-    """
+      def time_task(n, count):
+          began = time.perf_counter()
+          for _ in range(count):
+              spin(n)
+          return (time.perf_counter() - began) / count
+      """
 
   /// Runs in a python process: one executor kind, the task sizes, then the scaling points.
   /// Prints one JSON object on standard output; progress on standard error.

@@ -19,11 +19,6 @@ enum Sandbox {
   static func forget(_ interpreterID: Int64) {
     spy_guard_forget(interpreterID)
   }
-
-  /// Whether the interpreter with this ID is in the sandbox.
-  static func contains(_ interpreterID: Int64) -> Bool {
-    spy_guard_is_sandboxed(interpreterID) != 0
-  }
 }
 
 extension Sandbox {
