@@ -183,7 +183,7 @@ struct DiscoveryTests {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python313)
     process.arguments = ["-m", "venv", "--without-pip", venv]
-    try process.run()
+    try processLaunches.withLock { try process.run() }
     process.waitUntilExit()
     try #require(process.terminationStatus == 0)
 

@@ -76,10 +76,15 @@ struct InterruptTests {
       try await ctx.exec("import os, time\nran = []")
       // Busy until the test says so (a fixed sleep could end before the queued call is seen).
       let flag = Self.flagPath()
+      let started = Self.flagPath()
       let blocker = Task {
-        try await ctx.exec("while not os.path.exists(\(PythonValue.string(flag))): time.sleep(0.005)")
+        try await ctx.exec(
+          "open(\(PythonValue.string(started)), 'w').close()\n"
+            + "while not os.path.exists(\(PythonValue.string(flag))): time.sleep(0.005)")
       }
-      try await waitUntil { ctx.thread.isBusy }
+      // Not `ctx.thread.isBusy`: that is still true for a moment after the previous call answered,
+      // and the call below would then be queued before the blocker instead of behind it.
+      try await waitUntil { FileManager.default.fileExists(atPath: started) }
       let queued = Task { try await ctx.exec("ran.append('queued')") }
       try await waitUntil { ctx.queuedCalls == 1 }
       queued.cancel()  // removes it from the queue at once, before the blocker is released

@@ -349,8 +349,8 @@ private struct CollectingLogHandler: LogHandler {
 /// each pipe is read by one thread at a time.
 private final class Child: @unchecked Sendable {
   private let process = Process()
-  private let stdin = Pipe()
-  private let pipes = [Pipe(), Pipe()]  // stdout, stderr
+  private let stdin: Pipe
+  private let pipes: [Pipe]  // stdout, stderr
   private var received = [Data(), Data()]
   private let released = Atomic<Bool>(false)
   /// Guards against a hang only: a program whose output never comes is let go after this, and
@@ -363,10 +363,15 @@ private final class Child: @unchecked Sendable {
     process.executableURL = CommandLineTests.executable
     process.arguments = arguments
     process.environment = environment
-    process.standardInput = stdin
-    process.standardOutput = pipes[0]
-    process.standardError = pipes[1]
-    try process.run()
+    (stdin, pipes) = try processLaunches.withLock { [process] in
+      let stdin = Pipe()
+      let pipes = [Pipe(), Pipe()]
+      process.standardInput = stdin
+      process.standardOutput = pipes[0]
+      process.standardError = pipes[1]
+      try process.run()
+      return (stdin, pipes)
+    }
     DispatchQueue.global().asyncAfter(deadline: .now() + Self.patience) { [self] in _ = release() }
   }
 

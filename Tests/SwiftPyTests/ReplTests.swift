@@ -1,3 +1,4 @@
+import CPythonShim
 import Foundation
 import Testing
 
@@ -82,10 +83,13 @@ struct ReplTests {
       defer { posix_spawn_file_actions_destroy(&actions) }
       posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
       posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+      // Nothing else of this process: the tmux server lives on, and a descriptor it inherited
+      // (another test's pipe) would keep that pipe open for ever (see `processLaunches`).
+      _ = spy_spawn_close_from(&actions, 3)
       let argv = arguments.map { strdup($0) } + [nil]
       defer { argv.forEach { free($0) } }
       var pid: pid_t = 0
-      let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+      let spawned = processLaunches.withLock { posix_spawn(&pid, arguments[0], &actions, nil, argv, environ) }
       guard spawned == 0 else { throw TmuxFailed(output: "could not start tmux: errno \(spawned)") }
       var status: Int32 = 0
       while waitpid(pid, &status, 0) < 0 {

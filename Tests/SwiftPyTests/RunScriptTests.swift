@@ -45,10 +45,12 @@ struct RunScriptTests {
     process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "PYTHONUNBUFFERED" }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let inputFile = scratch.write("stdin", input)
-    process.standardInput = FileHandle(forReadingAtPath: inputFile)
-    process.standardOutput = FileHandle(forWritingAtPath: scratch.write("stdout", ""))
-    process.standardError = FileHandle(forWritingAtPath: scratch.write("stderr", ""))
-    try process.run()
+    try processLaunches.withLock {
+      process.standardInput = FileHandle(forReadingAtPath: inputFile)
+      process.standardOutput = FileHandle(forWritingAtPath: scratch.write("stdout", ""))
+      process.standardError = FileHandle(forWritingAtPath: scratch.write("stderr", ""))
+      try process.run()
+    }
     await whileRunning?(process)
     while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
     return Outcome(

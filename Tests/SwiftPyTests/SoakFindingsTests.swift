@@ -33,6 +33,37 @@ struct SoakFindingsTests {
     }
   }
 
+  /// A lease requested while the pool's only context runs another caller's call takes that
+  /// context and makes its namespace there, behind the call. When the call got stuck and the
+  /// context was abandoned, the lease request used to fail with `contextLost` — it had lost
+  /// nothing of its own: now it is served by the replacement.
+  @Test func aLeaseTakenBesideAStuckCallIsServedByTheReplacement() async throws {
+    let configuration = PythonRuntime.Configuration(
+      defaultPool: .init(size: 1), interruptGrace: .milliseconds(200))
+    try await withRuntime(configuration) { (py) async throws in
+      let context = try await py.context(index: 0)
+      let started = InterruptTests.flagPath()
+      let stuck = Task {
+        try await py.exec(
+          "import time\nopen(\(PythonValue.string(started)), 'w').close()\ntime.sleep(3)",
+          timeout: .milliseconds(300))
+      }
+      try await waitUntil { FileManager.default.fileExists(atPath: started) }
+      do {
+        let lease = try await py.bind()
+        if context.thread.isAbandoned {
+          #expect(lease.context !== context, "the lease runs on the replacement")
+        }
+        try await lease.exec("state = 1")
+        #expect(try await lease.eval("state") == 1)
+        await lease.unbind()
+      } catch {
+        Issue.record("a lease lost a context to another caller's stuck call: \(error)")
+      }
+      await #expect(throws: SwiftPyError.self) { try await stuck.value }
+    }
+  }
+
   /// The bound on abandoned threads — one per call that holds its thread — failed on Python 3.12
   /// before SwiftPy refereed the shared GIL (ARCHITECTURE.md, "One thread per interpreter"):
   /// while a `subinterp` context ran a busy loop, a `worker` context could not take the GIL, so

@@ -19,6 +19,14 @@ func withRuntime<T>(
   }
 }
 
+/// Test processes start one at a time. Foundation's `Process` on Linux keeps a child's end of
+/// its pipes and of the socket it learns the child's exit from open only in that child, by
+/// closing every other descriptor it finds open just before it spawns; a pipe another test
+/// creates on another thread in between is inherited by the wrong child. When that child lives
+/// on (a tmux server), the other test never sees its own child exit or its output end. Every
+/// test that starts a process creates its descriptors and spawns under this lock.
+let processLaunches = NSLock()
+
 /// Runs `executable` to its end and returns its exit status and output (stdout and stderr).
 func runProgram(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (
   status: Int32, output: String
@@ -27,10 +35,13 @@ func runProgram(_ executable: String, _ arguments: [String], environment: [Strin
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   if let environment { process.environment = environment }
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
-  try process.run()
+  let pipe = try processLaunches.withLock {
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    return pipe
+  }
   let data = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -75,16 +75,19 @@ struct WatchCommandTests {
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "PYTHONUNBUFFERED")
     process.environment = environment
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = FileHandle.nullDevice
+    let (stdout, stderr) = try processLaunches.withLock {
+      let stdout = Pipe()
+      let stderr = Pipe()
+      process.standardOutput = stdout
+      process.standardError = stderr
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+      return (stdout, stderr)
+    }
     let out = Output()
     let err = Output()
     stdout.fileHandleForReading.readabilityHandler = { out.append($0.availableData) }
     stderr.fileHandleForReading.readabilityHandler = { err.append($0.availableData) }
-    try process.run()
     defer { if process.isRunning { process.terminate() } }
 
     // The first run: the terminal cleared, the module run, its entry point called, the command.
@@ -125,14 +128,17 @@ struct WatchCommandTests {
     process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
     // As a user's shell would have it: Python's output not forced unbuffered, stdout a pipe.
     process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "PYTHONUNBUFFERED" }
-    let stdin = Pipe()
-    let stdout = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stdout
+    let (stdin, stdout) = try processLaunches.withLock {
+      let stdin = Pipe()
+      let stdout = Pipe()
+      process.standardInput = stdin
+      process.standardOutput = stdout
+      process.standardError = stdout
+      try process.run()
+      return (stdin, stdout)
+    }
     let out = Output()
     stdout.fileHandleForReading.readabilityHandler = { out.append($0.availableData) }
-    try process.run()
     defer { if process.isRunning { process.terminate() } }
     stdin.fileHandleForWriting.write(Data("\(dir.libFile)\n".utf8))
     try stdin.fileHandleForWriting.close()

@@ -1,3 +1,4 @@
+import CPythonShim
 import Foundation
 
 /// Runs a hot reloader's steps once, in order, and says what happened as a ``ReloadEvent``.
@@ -133,8 +134,26 @@ struct StepRunner: Sendable {
     let words: [String] = ["/bin/sh", "-c", command]
     let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
     defer { for argument in arguments { free(argument) } }
+    // The standard streams and nothing else of the host's descriptors (spy_spawn.h says why).
+    #if canImport(Darwin)
+      var actions: posix_spawn_file_actions_t? = nil
+    #else
+      var actions = posix_spawn_file_actions_t()
+    #endif
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    #if canImport(Darwin)
+      posix_spawnattr_setflags(
+        &attributes,
+        Int16(
+          POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_CLOEXEC_DEFAULT
+        ))
+      for descriptor: Int32 in 0...2 { posix_spawn_file_actions_addinherit_np(&actions, descriptor) }
+    #else
+      _ = spy_spawn_close_from(&actions, 3)
+    #endif
     var pid: pid_t = 0
-    let result = posix_spawn(&pid, "/bin/sh", nil, &attributes, arguments, environ)
+    let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments, environ)
     guard result == 0 else {
       throw SwiftPyError(
         .reloadStepFailed, "could not run '\(command)': \(String(cString: strerror(result)))")

@@ -27,25 +27,44 @@ extension PythonRuntime {
   }
 
   /// `wait` nil: as long as it takes (cancellable; answered at shutdown).
+  ///
+  /// The lease's namespace is made on the context, behind any one-shot call the context was
+  /// still running when it was leased (a lease prefers an idle context, but takes a busy one
+  /// rather than fail). If that other caller's call gets stuck and the context is abandoned,
+  /// the lease has lost nothing of its own yet: it is taken again, from the replacement or
+  /// another context, within what is left of `wait` — a lease is only ever lost to its own
+  /// calls.
   private func takeLease(pool: String, index: Int?, waitingUpTo wait: Duration?) async throws -> PythonLease {
     try checkRunning()
     if let wait, wait < .zero {
       throw SwiftPyError(.invalidArgument, "a wait must not be negative, not \(wait)")
     }
     let pool = try self.pool(named: pool)
-    let (index, context) = try await pool.lease(
-      affinity: PythonRuntime.callerThreadSlot, index: index, waitingUpTo: wait)
-    do {
-      let session = try await context.openSession(preload: preload.snapshot, timeout: nil)
-      return PythonLease(pool: pool, index: index, context: context, session: session, runtimeSerial: serial)
-    } catch {
-      pool.release(index: index, context: context)
-      if let error = error as? SwiftPyError, error.code == .closed {
-        throw pool.lost(index: index, context: context, error)
+    let start = ContinuousClock.now
+    var attempts = 0
+    while true {
+      attempts += 1
+      let left = wait.map { max(.zero, $0 - (ContinuousClock.now - start)) }
+      let (index, context) = try await pool.lease(
+        affinity: PythonRuntime.callerThreadSlot, index: index, waitingUpTo: attempts == 1 ? wait : left)
+      do {
+        let session = try await context.openSession(preload: preload.snapshot, timeout: nil)
+        return PythonLease(
+          pool: pool, index: index, context: context, session: session, runtimeSerial: serial)
+      } catch {
+        pool.release(index: index, context: context)
+        guard let error = error as? SwiftPyError, error.code == .closed else { throw error }
+        let lost = pool.lost(index: index, context: context, error)
+        // Lost to another caller's stuck call: take another context (a few times at most — each
+        // try needs a context abandoned, which the interrupt grace makes slow).
+        guard context.thread.isAbandoned, attempts < PythonRuntime.leaseAttempts else { throw lost }
+        try checkRunning()
       }
-      throw error
     }
   }
+
+  /// How many contexts a lease request tries when other callers' stuck calls take them away.
+  static let leaseAttempts = 4
 
   /// Runs `body` with an exclusive lease passed to it; the lease ends when `body` returns or
   /// throws (erlang_python's `with_context(fun(Ctx) -> ... end)`). When every context is
