@@ -27,6 +27,16 @@ enum RoundTripBenchmark {
           _ = try await py.call(module, "noop")
         }
       }
+      // The same 64 callers, each running on one of the pool's threads (`withExecutor`): their
+      // calls run inline, with no hop.
+      var contexts: [PythonContext] = []
+      for index in 0..<workers { contexts.append(try await py.context(index: index, pool: pool)) }
+      progress.say("round trips: \(mode), \(callerCounts.last!) callers on the contexts' executors")
+      try await measure(
+        callers: callerCounts.last!, calls: calls, key: "roundtrip.\(mode).executor64",
+        label: "py.call round trip, pool of \(workers) \(mode), 64 callers on the contexts' executors",
+        report: report, executors: contexts.map(\.taskExecutor)
+      ) { _ = try await py.call(module, "noop") }
       py.unroute(module: module)
       try await py.stopPool(pool)
       // One context, called directly (no pool queue): the figure of the earlier sections.
@@ -38,22 +48,29 @@ enum RoundTripBenchmark {
         label: "context.call round trip, one \(mode) context",
         report: report
       ) { _ = try await context.call(module, "noop") }
+      progress.say("round trips: \(mode), one context, on its executor")
+      try await measure(
+        callers: 1, calls: calls, key: "roundtrip.\(mode).contextExecutor",
+        label: "context.call round trip, one \(mode) context, caller on its executor (withExecutor)",
+        report: report, executors: [context.taskExecutor]
+      ) { _ = try await context.call(module, "noop") }
       await context.close()
     }
   }
 
   /// `callers` tasks calling `call` `calls / callers` times each: every call timed (p50, p99,
   /// the distribution), and the calls per second of the whole.
+  /// With `executors`, caller `i` runs on `executors[i % count]` (its calls then run inline).
   private static func measure(
     callers: Int, calls: Int, key: String, label: String, report: BenchReport,
-    _ call: @escaping @Sendable () async throws -> Void
+    executors: [any TaskExecutor] = [], _ call: @escaping @Sendable () async throws -> Void
   ) async throws {
     let each = max(calls / callers, 50)
     let clock = ContinuousClock()
     let began = clock.now
     let samples = try await withThrowingTaskGroup(of: [Duration].self) { group in
-      for _ in 0..<callers {
-        group.addTask {
+      for caller in 0..<callers {
+        group.addTask(executorPreference: executors.isEmpty ? nil : executors[caller % executors.count]) {
           var samples: [Duration] = []
           samples.reserveCapacity(each)
           for _ in 0..<each {
@@ -99,12 +116,25 @@ enum RoundTripBenchmark {
       table.add(row)
     }
     for mode in modes {
-      let key = "roundtrip.\(mode).context"
+      let key = "roundtrip.\(mode).executor64"
       table.add([
-        "one \(mode) context, context.call", BenchFormat.micros(report[key + ".p50_us"] ?? .nan),
+        "SwiftPy \(mode), callers on the executors", "", "", "",
+        BenchFormat.micros(report[key + ".p50_us"] ?? .nan),
         BenchFormat.micros(report[key + ".p99_us"] ?? .nan),
         BenchFormat.number(report[key + ".calls_per_s"] ?? .nan),
+        "\(BenchFormat.ratio((report[key + ".calls_per_s"] ?? .nan) / hereHigh))–"
+          + "\(BenchFormat.ratio((report[key + ".calls_per_s"] ?? .nan) / hereLow)) calls/s",
       ])
+    }
+    for mode in modes {
+      for (kind, how) in [("context", "context.call"), ("contextExecutor", "context.call on its executor")] {
+        let key = "roundtrip.\(mode).\(kind)"
+        table.add([
+          "one \(mode) context, \(how)", BenchFormat.micros(report[key + ".p50_us"] ?? .nan),
+          BenchFormat.micros(report[key + ".p99_us"] ?? .nan),
+          BenchFormat.number(report[key + ".calls_per_s"] ?? .nan),
+        ])
+      }
     }
     table.add([
       "erlang_python py:call, here", "17–24 µs", "", "", "", "", "42–58K", "(not measured by this run)",

@@ -100,29 +100,65 @@ enum PythonExecution {
   {
     try checkName(module, "module")
     try checkName(function, "function")
+    let inNamespace = module == "__main__" || module.isEmpty
+    // Most calls name a plain function: nothing is split or allocated for it on every call.
+    guard hasByte(UInt8(ascii: "."), in: function) else {
+      if inNamespace { return try namespaceEntry(function, in: globals) }
+      return try attribute(function, of: try loadModule(module))
+    }
     var parts = function.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-    var object: PyObjectPointer
-    if module == "__main__" || module.isEmpty {
-      let first = parts.removeFirst()
-      guard let found = PyDict_GetItemString(globals, first) else {  // borrowed
-        throw PythonError(
-          type: "NameError", message: "name '\(first)' is not defined in this namespace")
-      }
-      Py_IncRef(found)
-      object = found
-    } else {
-      guard let imported = userCode({ PyImport_ImportModule(module) }) else { throw PythonError.fetch() }
-      object = imported
-    }
-    for part in parts {
-      guard let next = PyObject_GetAttrString(object, part) else {
-        Py_DecRef(object)
-        throw PythonError.fetch()
-      }
-      Py_DecRef(object)
-      object = next
-    }
+    var object = inNamespace ? try namespaceEntry(parts.removeFirst(), in: globals) : try loadModule(module)
+    for part in parts { object = try attribute(part, of: object) }
     return object
+  }
+
+  /// A new reference to `globals[name]`, or a NameError.
+  private static func namespaceEntry(_ name: String, in globals: PyObjectPointer) throws -> PyObjectPointer {
+    guard let found = PyDict_GetItemString(globals, name) else {  // borrowed
+      throw PythonError(type: "NameError", message: "name '\(name)' is not defined in this namespace")
+    }
+    Py_IncRef(found)
+    return found
+  }
+
+  /// A new reference to the module, imported if it is not yet.
+  private static func loadModule(_ module: String) throws -> PyObjectPointer {
+    if let loaded = importedModule(module) { return loaded }
+    guard let imported = userCode({ PyImport_ImportModule(module) }) else { throw PythonError.fetch() }
+    return imported
+  }
+
+  /// A new reference to `object.name`; takes over (and releases) the reference to `object`.
+  private static func attribute(_ name: String, of object: PyObjectPointer) throws -> PyObjectPointer {
+    defer { Py_DecRef(object) }
+    guard let next = PyObject_GetAttrString(object, name) else { throw PythonError.fetch() }
+    return next
+  }
+
+  /// Whether `text` holds `byte`, looked for in its UTF-8 storage directly when it has some.
+  private static func hasByte(_ byte: UInt8, in text: String) -> Bool {
+    text.utf8.withContiguousStorageIfAvailable { $0.contains(byte) } ?? text.utf8.contains(byte)
+  }
+
+  /// A new reference to `module` if it is imported already and done initializing — what
+  /// Python's own `import` statement checks before it takes the import machinery's slow way;
+  /// nil otherwise (then import it).
+  private static func importedModule(_ module: String) -> PyObjectPointer? {
+    guard let found = PyDict_GetItemString(PyImport_GetModuleDict(), module) else { return nil }  // borrowed
+    // A module another thread is still importing must be waited for: the slow way does.
+    if let spec = PyObject_GetAttrString(found, "__spec__") {
+      defer { Py_DecRef(spec) }
+      if let initializing = PyObject_GetAttrString(spec, "_initializing") {
+        defer { Py_DecRef(initializing) }
+        if PyObject_IsTrue(initializing) != 0 {
+          PyErr_Clear()  // -1: cannot tell, so wait as for an import under way
+          return nil
+        }
+      }
+    }
+    PyErr_Clear()  // no `__spec__` or no `_initializing`: a module that is done
+    Py_IncRef(found)
+    return found
   }
 
   /// Calls `callable` with converted arguments; a new reference to the result.
@@ -237,7 +273,7 @@ enum PythonExecution {
   }
 
   private static func checkName(_ name: String, _ what: String) throws {
-    guard !name.utf8.contains(0) else {
+    guard !hasByte(0, in: name) else {
       throw SwiftPyError(.invalidArgument, "the \(what) name '\(name)' contains a NUL byte")
     }
   }

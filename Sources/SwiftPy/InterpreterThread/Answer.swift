@@ -113,7 +113,7 @@ enum JobCall {
         guard answer.install(continuation) else { return }  // cancelled before it was submitted
         let job = Job(
           kind: kind, betweenJobs: betweenJobs,
-          { answer.resume(with: JobCall.outcome(of: body, stopping: answer)) },
+          { answer.resume(with: JobCall.outcome(of: body, stopReason: { answer.stopReason })) },
           refuse: { answer.resume(with: .failure(answer.stopReason ?? $0)) })
         submit(job)
         if answer.submitted(job) {  // cancelled between submitting and now
@@ -139,13 +139,13 @@ enum JobCall {
   /// becomes the caller's reason (the timeout, the cancellation): the call did not complete.
   /// A job that completes before the interrupt lands answers with its result, late: a
   /// ``SwiftPyError/Code/timeout`` always means the call did not complete.
-  static func outcome<T>(of body: () throws -> T, stopping answer: Answer<T>) -> Result<T, Error> {
+  static func outcome<T>(of body: () throws -> T, stopReason: () -> (any Error)?) -> Result<T, Error> {
     do {
       return .success(try body())
     } catch let error as PythonError where error.type == "KeyboardInterrupt" {
-      return .failure(answer.stopReason ?? error)
+      return .failure(stopReason() ?? error)
     } catch let error as SwiftPyError where error.code == .timeout || error.code == .cancelled {
-      return .failure(answer.stopReason ?? error)  // long work of SwiftPy's own gave up
+      return .failure(stopReason() ?? error)  // long work of SwiftPy's own gave up
     } catch {
       return .failure(error)
     }

@@ -55,6 +55,12 @@ final class InterpreterThread: @unchecked Sendable {
     var abandonedHandlers: [@Sendable () -> Void] = []
     /// The caller of ``start(within:grace:setup:)``, until answered.
     var starter: CheckedContinuation<Void, Error>?
+    /// Swift task jobs of callers that prefer this thread (``TaskExecutor``), run between
+    /// Python jobs (InterpreterThread+TaskExecutor.swift).
+    var taskJobs = Deque<UnownedJob>()
+    /// How many waits in Swift (``serveNested(until:)``) are under way: task jobs then go to
+    /// Swift's global executor, since the wait may be for one of them.
+    var nestedWaits = 0
   }
 
   let kind: InterpreterKind
@@ -71,12 +77,22 @@ final class InterpreterThread: @unchecked Sendable {
   private let interpreterAccess = Mutex<UncheckedSendable<PyInterpreterPointer>?>(nil)
   /// Only touched on the thread.
   private var threadState: PyThreadStatePointer?
+  /// Whether this thread holds its interpreter's GIL; only touched on the thread.
+  private var isAttached = false
+  /// True while a Swift task job runs on this thread; only touched on the thread.
+  var runsTaskJob = false
+  /// Calls run inline by a task job (InterpreterThread+TaskExecutor.swift), for diagnostics.
+  let inlineCalls = Atomic<Int>(0)
+  /// The inline call running now and why its caller stopped waiting, if it did.
+  let inlineStop = Mutex<(id: UInt64, reason: (any Error)?)>((0, nil))
 
   /// Jobs in the own queue, readable without the lock: the thread polls it before sleeping.
-  private let pending = Atomic<Int>(0)
+  let pending = Atomic<Int>(0)
+  /// Task jobs in `guarded.taskJobs`, readable without the lock, for the same polls.
+  let pendingTaskJobs = Atomic<Int>(0)
   private let pendingRequests = Atomic<Int>(0)
   /// The id of the running job (0 when none), for interrupts.
-  private let runningID = Atomic<UInt64>(0)
+  let runningID = Atomic<UInt64>(0)
   /// Set when the start limit passed: a thread that had not begun its setup then never does.
   private let startGivenUp = Atomic<Bool>(false)
   private let isServingFlag = Atomic<Bool>(false)
@@ -85,7 +101,7 @@ final class InterpreterThread: @unchecked Sendable {
   private let guests: GuestThreads
   /// What to do when a job waiting in Swift is interrupted (``onInterrupt(of:_:)``).
   private let interruptHandlers = Mutex<[UInt64: @Sendable () -> Void]>([:])
-  private lazy var interrupter = Interrupter(thread: self)
+  private(set) lazy var interrupter = Interrupter(thread: self)
   /// The thread state this thread runs Python in, as bits (0 until created): guest threads
   /// read where it is before raising an asynchronous interrupt in it.
   private let ownThreadState = Atomic<UInt>(0)
@@ -97,7 +113,7 @@ final class InterpreterThread: @unchecked Sendable {
   /// Set on the thread once the interpreter exists; only read there.
   private var refereed = false
   /// Open while a job runs: interrupts land only then (see `SPyInterruptGate`).
-  private let gate: UnsafeMutablePointer<SPyInterruptGate> = {
+  let gate: UnsafeMutablePointer<SPyInterruptGate> = {
     let gate = UnsafeMutablePointer<SPyInterruptGate>.allocate(capacity: 1)
     gate.initialize(to: SPyInterruptGate(open: 0, async_target: 0, thread_ident: 0))
     return gate
@@ -266,6 +282,44 @@ final class InterpreterThread: @unchecked Sendable {
     check(after: limit)
   }
 
+  // MARK: Task jobs (InterpreterThread+TaskExecutor.swift)
+
+  /// Queues a task job; false when the thread takes none now (not serving, or waiting in Swift
+  /// for what may be this very job).
+  func queueTaskJob(_ job: UnownedJob) -> Bool {
+    condition.withLock {
+      guard case .serving = guarded.phase, guarded.nestedWaits == 0 else { return false }
+      guarded.taskJobs.append(job)
+      pendingTaskJobs.add(1, ordering: .releasing)
+      if guarded.sleeping { condition.signal() }
+      return true
+    }
+  }
+
+  /// The first queued task job, if any.
+  func takeTaskJob() -> UnownedJob? {
+    guard pendingTaskJobs.load(ordering: .acquiring) > 0 else { return nil }
+    return condition.withLock {
+      guard let job = guarded.taskJobs.popFirst() else { return nil }
+      pendingTaskJobs.subtract(1, ordering: .relaxed)
+      return job
+    }
+  }
+
+  /// Every queued task job, taken out.
+  func takeTaskJobs() -> [UnownedJob] {
+    condition.withLock {
+      defer {
+        guarded.taskJobs.removeAll()
+        pendingTaskJobs.store(0, ordering: .relaxed)
+      }
+      return Array(guarded.taskJobs)
+    }
+  }
+
+  /// Why the thread refuses work now, or nil while it serves.
+  var refusal: SwiftPyError? { condition.withLock { guarded.phase.refusal } }
+
   /// Runs `body` on this thread with the interpreter attached and returns its result, within
   /// `timeout` (see ``JobCall``).
   func perform<T: Sendable>(
@@ -274,10 +328,17 @@ final class InterpreterThread: @unchecked Sendable {
     _ body: @escaping @Sendable () throws -> T
   ) async throws -> T {
     if isCurrent {
-      // The thread is busy running the caller: waiting for it would deadlock.
-      throw SwiftPyError(
-        .invalidArgument,
-        "re-entrant call: code running on interpreter thread '\(name)' waited for that same thread")
+      // The caller's own task runs here, between Python jobs (the thread is its task
+      // executor): the call runs right here, with no hop (InterpreterThread+TaskExecutor.swift).
+      if let result = try await performInline(timeout: timeout, grace: grace, describing: what(), body) {
+        return result
+      }
+      if isCurrent {
+        // The thread is busy running the caller: waiting for it would deadlock.
+        throw SwiftPyError(
+          .invalidArgument,
+          "re-entrant call: code running on interpreter thread '\(name)' waited for that same thread")
+      }
     }
     return try await JobCall.perform(
       .pinned, timeout: timeout, grace: grace, describing: "\(what()) on '\(name)'", submit: submit, body)
@@ -409,6 +470,7 @@ final class InterpreterThread: @unchecked Sendable {
       return (guarded.outer + (guarded.running.map { [$0] } ?? []), queued, waiters)
     }
     guard let taken else { return }
+    forwardTaskJobs()  // the thread may never come back to run them
     answerStart(.failure(error))  // a start given up
     for handler in condition.withLock({ guarded.abandonedHandlers }) { handler() }
     SwiftPyLog.logger.warning("\(error.message)", metadata: ["context": "\(name)"])
@@ -530,7 +592,7 @@ final class InterpreterThread: @unchecked Sendable {
       isServingFlag.store(true, ordering: .releasing)
       return true
     }
-    guard serving else { return end(attached: false) }
+    guard serving else { return end() }
     shared?.join(self)
     answerStart(.success(()))
     serve()
@@ -564,29 +626,31 @@ final class InterpreterThread: @unchecked Sendable {
   /// caller awaiting results one after another then finds it awake, which saves a futex wake
   /// per call; an idle thread sleeps after ~100 µs and uses no CPU.
   private func serve() {
-    var attached = false
     while true {
       if let job = nextJob() {
-        run(job, attached: &attached)
+        run(job)
         continue
       }
-      if attached {
-        threadState = PyEval_SaveThread()
-        attached = false
+      if let taskJob = takeTaskJob() {
+        run(taskJob)
+        continue
       }
+      detach()
       var polls = 0
-      while pending.load(ordering: .acquiring) == 0 && (shared?.count ?? 0) == 0
-        && polls < InterpreterThread.polls
+      while pending.load(ordering: .acquiring) == 0 && pendingTaskJobs.load(ordering: .acquiring) == 0
+        && (shared?.count ?? 0) == 0 && polls < InterpreterThread.polls
       {
         sched_yield()
         polls += 1
       }
       if let job = nextJob(orSleep: true) {
-        run(job, attached: &attached)
+        run(job)
         continue
       }
       let finished = condition.withLock { () -> Bool in
-        while guarded.queue.isEmpty && !guarded.wakeRequested, case .serving = guarded.phase {
+        while guarded.queue.isEmpty && guarded.taskJobs.isEmpty && !guarded.wakeRequested,
+          case .serving = guarded.phase
+        {
           guarded.sleeping = true
           condition.wait()
           guarded.sleeping = false
@@ -598,7 +662,7 @@ final class InterpreterThread: @unchecked Sendable {
       if finished { break }
     }
     if kind == .main { return }  // never reached: the main thread is never closed
-    end(attached: attached)
+    end()
   }
 
   // MARK: Re-entrancy
@@ -616,13 +680,16 @@ final class InterpreterThread: @unchecked Sendable {
     let outerID = runningID.load(ordering: .acquiring)
     let outer = condition.withLock { () -> Job? in
       if let running = guarded.running { guarded.outer.append(running) }
+      guarded.nestedWaits += 1
       return guarded.running
     }
+    forwardTaskJobs()  // the Swift this job waits for may be one of them
     defer {
       runningID.store(outerID, ordering: .releasing)
       condition.withLock {
         if outer != nil { guarded.outer.removeLast() }
         guarded.running = outer
+        guarded.nestedWaits -= 1
       }
       _ = spy_gate_exchange(gate, 1)
     }
@@ -701,11 +768,24 @@ final class InterpreterThread: @unchecked Sendable {
     job.start(on: self)
   }
 
-  private func run(_ job: Job, attached: inout Bool) {
-    if !attached, let threadState {
+  /// Takes the GIL for this thread's work, if it does not hold it.
+  func attachForWork() {
+    if !isAttached, let threadState {
       attach(threadState)
-      attached = true
+      isAttached = true
     }
+  }
+
+  /// Lets the GIL go, if this thread holds it (between jobs).
+  func detach() {
+    if isAttached {
+      threadState = PyEval_SaveThread()
+      isAttached = false
+    }
+  }
+
+  private func run(_ job: Job) {
+    attachForWork()
     // The gate is open for the whole job: an interrupt may land anywhere in it, SwiftPy's own
     // Python work included, which is written to survive one (ARCHITECTURE.md, "Interrupts").
     _ = spy_gate_exchange(gate, 1)
@@ -718,8 +798,8 @@ final class InterpreterThread: @unchecked Sendable {
 
   /// Ends the interpreter: guests first (they need the GIL to finish), then the cleanup and
   /// the interpreter itself, interruptible by a close deadline.
-  private func end(attached: Bool) {
-    if attached { threadState = PyEval_SaveThread() }
+  private func end() {
+    detach()
     guests.closeAndWait()
     guard let threadState else { return finish() }
     attach(threadState)
@@ -757,6 +837,7 @@ final class InterpreterThread: @unchecked Sendable {
       guarded.closeWaiters.removeAll()
       return (takeQueue(), waiters, refusal)
     }
+    forwardTaskJobs()
     if refereed { SharedGILReferee.leave(self) }
     spy_set_current_thread(nil)
     spy_set_confinement_owner(nil)

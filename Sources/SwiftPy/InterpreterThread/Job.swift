@@ -43,11 +43,14 @@ final class Job: Sendable {
 
   private static let serials = Atomic<UInt64>(0)
 
+  /// A new job id, for work that runs without a `Job` (a call run inline on its thread).
+  static func nextID() -> UInt64 { serials.wrappingAdd(1, ordering: .relaxed).newValue }
+
   init(
     kind: Kind, betweenJobs: Bool = false, _ work: @escaping @Sendable () -> Void,
     refuse: @escaping @Sendable (SwiftPyError) -> Void
   ) {
-    self.id = Job.serials.wrappingAdd(1, ordering: .relaxed).newValue
+    self.id = Job.nextID()
     self.kind = kind
     self.betweenJobs = betweenJobs
     self.parent = Job.waitingParent

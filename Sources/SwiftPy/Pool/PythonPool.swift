@@ -159,6 +159,16 @@ public final class PythonPool: Sendable, CustomStringConvertible {
       if let unservable = unservable(state) { throw unservable }
       return state.slots[affinity % state.slots.count].context.thread
     }
+    // The caller's task runs on one of this pool's threads (``PythonContext/withExecutor(_:)``):
+    // the call runs right there, without a hop.
+    if let here = InterpreterThread.current, here.shared === queue, let context = PythonContext.current,
+      let result = try await here.performInline(
+        timeout: timeout ?? policy.defaultTimeout, grace: policy.grace,
+        describing: "\(what()) on pool '\(name)'",
+        { try context.runHere(.fresh(preload), body) })
+    {
+      return result
+    }
     return try await JobCall.perform(
       .movable, timeout: timeout ?? policy.defaultTimeout, grace: policy.grace,
       describing: "\(what()) on pool '\(name)'",
