@@ -72,26 +72,26 @@ int spy_add_pending_call(PyInterpreterState *interp, int (*func)(void *), void *
   return spy_fn._PyEval_AddPendingCall(interp, func, arg, 0);
 }
 
-static _Thread_local void *spy_current;
+static SPY_THREAD_LOCAL void *spy_current;
 void spy_set_current_thread(void *thread) { spy_current = thread; }
 void *spy_current_thread(void) { return spy_current; }
 
-static _Thread_local void *spy_owner;
+static SPY_THREAD_LOCAL void *spy_owner;
 void spy_set_confinement_owner(void *thread) { spy_owner = thread; }
 void *spy_confinement_owner(void) { return spy_owner; }
 
-static _Thread_local void *spy_context;
+static SPY_THREAD_LOCAL void *spy_context;
 void spy_set_current_context(void *context) { spy_context = context; }
 void *spy_current_context(void) { return spy_context; }
 
 static long spy_next_slot;
 long spy_thread_slot(void) {
-  static _Thread_local long slot = -1;
+  static SPY_THREAD_LOCAL long slot = -1;
   if (slot < 0) slot = __atomic_fetch_add(&spy_next_slot, 1, __ATOMIC_RELAXED);
   return slot;
 }
 
-static _Thread_local SPyInterruptGate *spy_gate;
+static SPY_THREAD_LOCAL SPyInterruptGate *spy_gate;
 void spy_set_thread_gate(SPyInterruptGate *gate) { spy_gate = gate; }
 
 int spy_gate_exchange(SPyInterruptGate *gate, int open) {

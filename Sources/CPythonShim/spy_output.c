@@ -92,10 +92,10 @@ int spy_output_watch_thread_state(long long route) {
   return status;
 }
 
-static _Thread_local long long thread_route;
+static SPY_THREAD_LOCAL long long thread_route;
 void spy_output_set_thread_route(long long route) { thread_route = route; }
 long long spy_output_thread_route(void) { return thread_route; }
 
-static _Thread_local void *thread_sink;
+static SPY_THREAD_LOCAL void *thread_sink;
 void spy_output_set_thread_sink(void *sink) { thread_sink = sink; }
 void *spy_output_thread_sink(void) { return thread_sink; }

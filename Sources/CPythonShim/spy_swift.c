@@ -56,7 +56,7 @@ PyObject *spy_swift_new_builtin(int operation, long long bridge) {
   return builtin;
 }
 
-static _Thread_local long long thread_bridge;
+static SPY_THREAD_LOCAL long long thread_bridge;
 void spy_swift_set_thread_bridge(long long bridge) { thread_bridge = bridge; }
 long long spy_swift_thread_bridge(void) { return thread_bridge; }
 

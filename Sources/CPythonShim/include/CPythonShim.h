@@ -10,6 +10,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The shim's per-thread state (which interpreter thread, context, route and gate this OS thread
+ * serves) is read on every Python operation SwiftPy makes. The initial-exec model reads it at a
+ * fixed offset from the thread pointer instead of calling __tls_get_addr each time; it holds
+ * for a program that links SwiftPy in, and for a library loaded later through glibc's reserve of
+ * static TLS (a few dozen bytes here). */
+#define SPY_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
+
 /* Pointers in this header are non-null unless marked _Nullable (the region is paused around
  * each expansion of spy_functions.def, which annotates every pointer itself). */
 #pragma clang assume_nonnull begin

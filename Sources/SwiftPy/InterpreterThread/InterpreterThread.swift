@@ -268,8 +268,9 @@ final class InterpreterThread: @unchecked Sendable {
     @Sendable func check(after delay: Duration) {
       watch.withLock { state in
         guard !state.done else { return }
-        state.timer = DeadlineScheduler.shared.schedule(after: delay) { [weak self] in
-          guard let self else { return }
+        // Strong: a weak reference would give the thread a side table, and every retain of it
+        // (each PythonObject holds one) would take the runtime's slow path.
+        state.timer = DeadlineScheduler.shared.schedule(after: delay) { [self] in
           let started = watch.withLock { $0.done ? nil : ($0.started ?? .now) }
           guard let started else { return }
           let ran = ContinuousClock.now - started

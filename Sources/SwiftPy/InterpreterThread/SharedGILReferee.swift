@@ -37,7 +37,10 @@ enum SharedGILReferee {
   private static let refereeStarted = Atomic<Bool>(false)
 
   private struct Player {
-    weak var thread: InterpreterThread?
+    /// Strong: a player leaves when its interpreter ends. (A weak reference would give every
+    /// interpreter thread a side table, and every retain of it — each PythonObject holds one —
+    /// would take the runtime's slow path.)
+    let thread: InterpreterThread
   }
 
   /// `thread`, whose interpreter shares the main GIL, takes part from now on.
@@ -77,7 +80,7 @@ enum SharedGILReferee {
         let now = DispatchTime.now().uptimeNanoseconds
         let patience = UInt64(interval.components.attoseconds / 1_000_000_000)
         let hopeless: UInt64 = 1_000_000_000
-        let current = players.withLock { $0.values.compactMap(\.thread) }
+        let current = players.withLock { $0.values.map(\.thread) }
         // A thread that has waited a second despite the requests waits for something no yield
         // gives (a holder stuck in C, never releasing the GIL): asking on its behalf would only
         // slow every busy interpreter down, for ever.
