@@ -38,6 +38,21 @@ struct ExecutorTests {
     }
   }
 
+  /// Called from the main actor, the closure still runs on the context's thread (it is not
+  /// isolated to the caller), and its calls run inline.
+  @Test @MainActor func fromTheMainActor() async throws {
+    try await withRuntime(Self.config) { (py) async throws in
+      let ctx = try await py.newContext()
+      let before = ctx.thread.inlineCalls.load(ordering: .relaxed)
+      let onThread = try await ctx.withExecutor { () async throws -> Bool in
+        _ = try await ctx.eval("1")
+        return InterpreterThread.current === ctx.thread
+      }
+      #expect(onThread)
+      #expect(ctx.thread.inlineCalls.load(ordering: .relaxed) - before == 1)
+    }
+  }
+
   @Test("one-shot calls of a pool run inline on the pool context's thread")
   func poolCallsRunInline() async throws {
     try await withRuntime(Self.config) { (py) async throws in

@@ -6,6 +6,7 @@ import Testing
 /// Starts a runtime for one test and always shuts it down, so no interpreter outlives its test.
 func withRuntime<T>(
   _ configuration: PythonRuntime.Configuration = .init(defaultPool: .init(size: 2)),
+  isolation: isolated (any Actor)? = #isolation,
   _ body: (PythonRuntime) async throws -> T
 ) async throws -> T {
   let py = try await PythonRuntime.start(configuration)

@@ -133,11 +133,12 @@ public final class PythonObject: CustomStringConvertible {
     throws -> PythonObject
   {
     try checkThread()
-    let tuple = try wrap(PyTuple_New(positional.count))
+    guard let tuple = PyTuple_New(positional.count) else { throw PythonError.fetch() }
+    defer { Py_DecRef(tuple) }
     for (index, argument) in positional.enumerated() {
       let object = try argument.pythonObject(on: thread)
       Py_IncRef(object.pointer)
-      PyTuple_SetItem(tuple.pointer, index, object.pointer)  // steals the extra reference
+      PyTuple_SetItem(tuple, index, object.pointer)  // steals the extra reference
     }
     var kwargs: PythonObject?
     if !keywords.isEmpty {
@@ -150,7 +151,7 @@ public final class PythonObject: CustomStringConvertible {
       }
       kwargs = dict
     }
-    return try wrap(PyObject_Call(pointer, tuple.pointer, kwargs?.pointer))
+    return try wrap(PyObject_Call(pointer, tuple, kwargs?.pointer))
   }
 
   // MARK: Values
@@ -233,7 +234,10 @@ public protocol PythonConvertible {
 
 extension PythonConvertible {
   func pythonObject(on thread: InterpreterThread) throws -> PythonObject {
-    if let object = self as? PythonObject {
+    // A metatype comparison rather than `as?`: a dynamic cast on every argument of every call
+    // cost more than the call's own C work.
+    if Self.self == PythonObject.self {
+      let object = withUnsafeBytes(of: self) { $0.load(as: PythonObject.self) }  // Self is it
       // An object of another interpreter (or of this one, on the wrong thread) must not be
       // handed to this one's C API: it would corrupt both.
       guard object.thread === thread, thread.isCurrent else {

@@ -12,8 +12,11 @@ import Synchronization
 ///    service and replaced), and the interrupts go on, once a second, so that a thread that
 ///    swallows them is still stopped the moment it checks.
 final class Interrupter: Sendable {
-  /// Weak: escalation timers may outlive the thread they were for.
-  private weak let thread: InterpreterThread?
+  /// Unowned: the thread owns its interrupter, and every escalation timer holds the thread
+  /// (strongly) while it is pending, so the thread outlives every use of this reference. Not
+  /// weak: a weak reference gives the thread a side table, and then every retain of it — each
+  /// PythonObject holds one — takes the runtime's slow path.
+  private unowned(unsafe) let thread: InterpreterThread
   /// The job an interrupt has been asked for: a job reads it (``InterpreterThread/stopRequested``)
   /// to stop long work of its own, such as converting a huge value.
   let target = Atomic<UInt64>(0)
@@ -22,7 +25,7 @@ final class Interrupter: Sendable {
 
   /// Interrupts `job` if it is running; escalates as described above. False when it is not.
   func interrupt(job: UInt64, because reason: String, grace: Duration) -> Bool {
-    guard let thread, thread.isRunning(jobID: job) else { return false }
+    guard thread.isRunning(jobID: job) else { return false }
     target.store(job, ordering: .releasing)
     thread.wake()  // a job waiting in Swift (serveNested) gives up
     thread.interrupted(job: job)  // and the Swift it waits for is cancelled
@@ -34,8 +37,8 @@ final class Interrupter: Sendable {
   private func escalate(
     _ job: UInt64, reason: String, until deadline: ContinuousClock.Instant, grace: Duration
   ) {
-    _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self] in
-      guard let thread, thread.isRunning(jobID: job) else { return }
+    _ = DeadlineScheduler.shared.schedule(after: .milliseconds(50)) { [self, thread] in
+      guard thread.isRunning(jobID: job) else { return }
       if ContinuousClock.now < deadline {
         send(to: job, reason: reason)
         escalate(job, reason: reason, until: deadline, grace: grace)
@@ -52,15 +55,14 @@ final class Interrupter: Sendable {
 
   /// An abandoned thread's stuck job gets an interrupt every second for as long as it runs.
   private func keepInterrupting(_ job: UInt64, reason: String) {
-    _ = DeadlineScheduler.shared.schedule(after: .seconds(1)) { [self] in
-      guard let thread, thread.isRunning(jobID: job) else { return }
+    _ = DeadlineScheduler.shared.schedule(after: .seconds(1)) { [self, thread] in
+      guard thread.isRunning(jobID: job) else { return }
       send(to: job, reason: reason)
       keepInterrupting(job, reason: reason)
     }
   }
 
   private func send(to job: UInt64, reason: String) {
-    guard let thread else { return }
     thread.addPendingCall(InterruptTicket(thread: thread, job: job, reason: reason))
     if thread.kind == .worker || thread.kind == .main { thread.sendAsyncInterrupt(to: job) }
   }
