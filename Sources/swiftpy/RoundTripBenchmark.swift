@@ -54,6 +54,12 @@ enum RoundTripBenchmark {
         label: "context.call round trip, one \(mode) context, caller on its executor (withExecutor)",
         report: report, executors: [context.taskExecutor]
       ) { _ = try await context.call(module, "noop") }
+      progress.say("round trips: \(mode), one context, eval on its executor")
+      try await measure(
+        callers: 1, calls: calls, key: "roundtrip.\(mode).evalExecutor",
+        label: "context.eval(\"1 + 1\") round trip, one \(mode) context, caller on its executor",
+        report: report, executors: [context.taskExecutor]
+      ) { _ = try await context.eval("1 + 1") }
       await context.close()
     }
   }
@@ -127,7 +133,10 @@ enum RoundTripBenchmark {
       ])
     }
     for mode in modes {
-      for (kind, how) in [("context", "context.call"), ("contextExecutor", "context.call on its executor")] {
+      for (kind, how) in [
+        ("context", "context.call"), ("contextExecutor", "context.call on its executor"),
+        ("evalExecutor", "context.eval(\"1 + 1\") on its executor"),
+      ] {
         let key = "roundtrip.\(mode).\(kind)"
         table.add([
           "one \(mode) context, \(how)", BenchFormat.micros(report[key + ".p50_us"] ?? .nan),

@@ -58,7 +58,7 @@ struct BenchCommandTests {
     #expect(run["quick"] as? Bool == true)
     let distributions = try #require(document["distributions"] as? [String: [String: Any]])
     for mode in try await availableModes() {
-      for kind in ["callers1", "callers64", "context", "contextExecutor", "executor64"] {
+      for kind in ["callers1", "callers64", "context", "contextExecutor", "executor64", "evalExecutor"] {
         let name = "roundtrip.\(mode.rawValue).\(kind)"
         let percentiles = (distributions[name]?["percentiles"] as? [NSNumber])?.map(\.doubleValue) ?? []
         #expect(percentiles.count == 101, "distribution \(name) has \(percentiles.count) percentiles")
@@ -101,7 +101,7 @@ struct BenchCommandTests {
       for workers in scalingWorkers { expected.insert("scaling.\(runner).\(workers)") }
     }
     for mode in names {
-      for kind in ["callers1", "callers64", "context", "contextExecutor", "executor64"] {
+      for kind in ["callers1", "callers64", "context", "contextExecutor", "executor64", "evalExecutor"] {
         for figure in ["p50_us", "p99_us", "calls_per_s"] {
           expected.insert("roundtrip.\(mode).\(kind).\(figure)")
         }

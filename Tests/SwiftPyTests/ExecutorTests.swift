@@ -113,17 +113,17 @@ struct ExecutorTests {
     try await withRuntime(Self.config) { (py) async throws in
       let ctx = try await py.newContext()
       let stop = Atomic<Bool>(false)
+      let calls = Atomic<Int>(0)
       let busy = Task(executorPreference: ctx.taskExecutor) {
-        var calls = 0
         while !stop.load(ordering: .relaxed) {
           _ = try await ctx.eval("1")
-          calls += 1
+          calls.add(1, ordering: .relaxed)
         }
-        return calls
       }
+      try await waitUntil { calls.load(ordering: .relaxed) > 0 }  // the task is calling
       for n in 0..<20 { #expect(try await ctx.eval("\(n) + 1") == .int(n + 1)) }
       stop.store(true, ordering: .relaxed)
-      #expect(try await busy.value > 0)
+      try await busy.value
     }
   }
 

@@ -268,8 +268,13 @@ enum PythonExecution {
     guard !code.utf8.contains(0) else {
       throw SwiftPyError(.invalidArgument, "source code cannot contain NUL bytes")
     }
-    guard let compiled = Py_CompileString(code, "<string>", start) else { throw PythonError.fetch() }
-    return compiled
+    let compileNow = { () throws -> PyObjectPointer in
+      guard let compiled = Py_CompileString(code, "<string>", start) else { throw PythonError.fetch() }
+      return compiled
+    }
+    // On an interpreter's own thread, a source text run before is not compiled again.
+    guard let thread = InterpreterThread.current else { return try compileNow() }
+    return try thread.codeCache.code(for: code, start: start, compile: compileNow)
   }
 
   private static func checkName(_ name: String, _ what: String) throws {

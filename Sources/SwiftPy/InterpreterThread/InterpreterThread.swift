@@ -77,6 +77,8 @@ final class InterpreterThread: @unchecked Sendable {
   private let interpreterAccess = Mutex<UncheckedSendable<PyInterpreterPointer>?>(nil)
   /// Only touched on the thread.
   private var threadState: PyThreadStatePointer?
+  /// Code objects of source text run here; only touched on the thread, attached.
+  var codeCache = CodeCache()
   /// Whether this thread holds its interpreter's GIL; only touched on the thread.
   private var isAttached = false
   /// True while a Swift task job runs on this thread; only touched on the thread.
@@ -577,6 +579,7 @@ final class InterpreterThread: @unchecked Sendable {
       runningID.store(0, ordering: .releasing)
       interpreterAccess.withLock { $0 = nil }
       ownThreadState.store(0, ordering: .releasing)
+      codeCache.removeAll()
       kind.end(attached)
       finish()
       // Interrupted by the start limit: say so, rather than pass on the KeyboardInterrupt.
@@ -808,6 +811,7 @@ final class InterpreterThread: @unchecked Sendable {
     _ = spy_gate_exchange(gate, 1)
     let cleanup = condition.withLock { guarded.cleanup }
     cleanup?()
+    codeCache.removeAll()
     let verdict = PythonThreads.settle(kind: kind, name: name)
     _ = spy_gate_exchange(gate, 0)
     ImportLocks.releaseHeldByThisThread()
