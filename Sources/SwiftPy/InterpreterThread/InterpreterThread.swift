@@ -474,7 +474,12 @@ final class InterpreterThread: @unchecked Sendable {
     }
     guard let taken else { return }
     forwardTaskJobs()  // the thread may never come back to run them
-    answerStart(.failure(error))  // a start given up
+    // A start given up: whichever came first — the start limit's own give-up or the interrupt's
+    // escalation (both end at the grace) — the starter hears that it did not start in time.
+    let startError =
+      startGivenUp.load(ordering: .acquiring) && error.code != .timeout
+      ? SwiftPyError(.timeout, "'\(name)' did not start in time: \(error.message)") : error
+    answerStart(.failure(startError))
     for handler in condition.withLock({ guarded.abandonedHandlers }) { handler() }
     SwiftPyLog.logger.warning("\(error.message)", metadata: ["context": "\(name)"])
     shared?.leave(self)
