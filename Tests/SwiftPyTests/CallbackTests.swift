@@ -172,8 +172,10 @@ struct CallbackTests {
         }
       }
       try await ctx.exec("import swift\ndef level(depth):\n    return swift.deeper(depth)")
+      // Long enough for all four levels to start under a loaded CI machine (with 500 ms, the
+      // deepest level had once not started yet on 3.15); the loop at depth 3 needs the timeout.
       await #expect(throws: SwiftPyError.self) {
-        _ = try await ctx.call("__main__", "level", args: [0], timeout: .milliseconds(500))
+        _ = try await ctx.call("__main__", "level", args: [0], timeout: .seconds(2))
       }
       #expect(await eventually { cancelled.load(ordering: .relaxed) == 4 })  // every level's task was cancelled
       #expect(ctx.isOpen)
