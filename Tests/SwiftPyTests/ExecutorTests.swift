@@ -165,4 +165,164 @@ struct ExecutorTests {
       #expect(outcome.1?.code == .closed)
     }
   }
+
+  // MARK: What a hostile review found (each failed before its fix)
+
+  /// A pool's one-shot call from a task whose context was abandoned under it goes to another
+  /// context, as from anywhere; it used to fail with the dead context's `closed`.
+  @Test func aPoolCallLeavesAnAbandonedContextForAnother() async throws {
+    let config = PythonRuntime.Configuration(defaultPool: .init(size: 2), interruptGrace: .milliseconds(300))
+    try await withRuntime(config) { (py) async throws in
+      let context = try await py.context(index: 0)
+      let value = try await context.withExecutor { () async throws -> PythonValue in
+        await #expect(throws: SwiftPyError.self) {
+          try await py.exec("import time\ntime.sleep(1.5)", timeout: .milliseconds(100))
+        }
+        return try await py.eval("6 * 7")
+      }
+      #expect(value == 42)
+      #expect(context.thread.isAbandoned, "the stuck call did not get its context abandoned")
+    }
+  }
+
+  /// A task on a leased context's thread runs no one-shot call there: a stuck one would cost
+  /// the lease its context (the rule of SharedJobQueue).
+  @Test func aLeasedContextRunsNoOneShotCallInline() async throws {
+    let config = PythonRuntime.Configuration(defaultPool: .init(size: 2), interruptGrace: .milliseconds(300))
+    try await withRuntime(config) { (py) async throws in
+      let lease = try await py.bind(index: 0)
+      try await lease.exec("x = 'mine'")
+      let leased = try await py.context(index: 0)
+      let before = leased.thread.inlineCalls.load(ordering: .relaxed)
+      await Task(executorPreference: leased.taskExecutor) {
+        _ = try? await py.exec("import time\ntime.sleep(1)", timeout: .milliseconds(100))
+      }.value
+      #expect(leased.thread.inlineCalls.load(ordering: .relaxed) == before, "ran on the leased context")
+      #expect(try await lease.eval("x") == "mine")
+      await lease.unbind()
+    }
+  }
+
+  /// An inline call whose context was abandoned answers the timeout even when the code went on
+  /// to return — as the usual path answers at the abandonment.
+  @Test func anAbandonedInlineCallAnswersItsTimeout() async throws {
+    let config = PythonRuntime.Configuration(defaultPool: .init(size: 1), interruptGrace: .milliseconds(300))
+    try await withRuntime(config) { (py) async throws in
+      let ctx = try await py.newContext()
+      try await ctx.exec(
+        """
+        import time
+        def swallow():
+            n, end = 0, time.monotonic() + 1.5
+            while time.monotonic() < end:
+                try:
+                    time.sleep(0.01)
+                except KeyboardInterrupt:
+                    n += 1
+            return n
+        """)
+      do {
+        let value = try await ctx.withExecutor {
+          try await ctx.call("__main__", "swallow", timeout: .milliseconds(200))
+        }
+        Issue.record("an abandoned call answered \(value)")
+      } catch let error as SwiftPyError {
+        #expect(error.code == .timeout, "\(error)")
+      }
+      #expect(!ctx.isOpen)
+    }
+  }
+
+  /// A PythonObject kept past its closure and used, or released, by a task on its own thread
+  /// (between jobs, without the GIL) throws or is released through a job; it used to crash.
+  @Test func aKeptObjectThrowsInsideWithExecutor() async throws {
+    final class Kept: @unchecked Sendable { var object: PythonObject? }
+    try await withRuntime { (py) async throws in
+      for mode in try await availableModes() {
+        let ctx = try await py.newContext(mode: mode)
+        let kept = Kept()
+        try await ctx.withPython { python in kept.object = try python.eval("[1, 2, 3]") }
+        let error = try await ctx.withExecutor { () async throws -> SwiftPyError? in
+          _ = try await ctx.eval("1")  // an inline call first: ownGIL then still holds its GIL
+          do {
+            _ = try kept.object!.append(4)
+            return nil
+          } catch let error as SwiftPyError {
+            return error
+          }
+        }
+        #expect(error?.code == .invalidArgument, "mode \(mode)")
+        try await ctx.withExecutor { kept.object = nil }  // released through a job, no crash
+        #expect(try await ctx.eval("2 + 2") == 4)
+        await ctx.close()
+      }
+    }
+  }
+
+  /// A task that prefers a context whose pool queue never empties gets its turn (Python jobs and
+  /// task jobs alternate); it used to wait until the other callers stopped.
+  @Test func aTaskPreferringABusyPoolContextGetsItsTurn() async throws {
+    try await withRuntime(.init(defaultPool: .init(size: 1))) { (py) async throws in
+      let context = try await py.context(index: 0)
+      final class Stop: Sendable { let flag = Atomic<Bool>(false) }
+      let stop = Stop()
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<6 {
+          group.addTask {
+            while !stop.flag.load(ordering: .relaxed) { _ = try? await py.eval("sum(range(20000))") }
+          }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let value = try await Task(executorPreference: context.taskExecutor) { try await py.eval("7") }.value
+        stop.flag.store(true, ordering: .relaxed)
+        try await group.waitForAll()
+        #expect(value == 7)
+      }
+    }
+  }
+
+  /// An inline call cut short by a close or a shutdown gets the error the usual path gets.
+  @Test(arguments: [false, true])
+  func closeAndShutdownGiveInlineCallsTheUsualErrors(shutdown: Bool) async throws {
+    let py = try await PythonRuntime.start(.init(interruptGrace: .milliseconds(400)))
+    let ctx = try await py.newContext()
+    let flag = InterruptTests.flagPath()
+    let inline = Task(executorPreference: ctx.taskExecutor) {
+      try await ctx.exec("open(\(PythonValue.string(flag)), 'w').close()\nwhile True: pass")
+    }
+    try await waitUntil { FileManager.default.fileExists(atPath: flag) }
+    if shutdown {
+      await py.shutdown(deadline: .milliseconds(200))
+    } else {
+      await ctx.close(deadline: .milliseconds(200))
+    }
+    do {
+      try await inline.value
+      Issue.record("an endless loop finished")
+    } catch let error as SwiftPyError {
+      #expect(error.code == (shutdown ? .shuttingDown : .closed), "\(error)")
+    } catch {
+      Issue.record("expected a SwiftPyError, got \(error)")
+    }
+    await py.shutdown()
+  }
+
+  /// A synchronous callback that blocks until a task it started on its own context's executor
+  /// is done: the task runs elsewhere (the thread is inside a job); it used to deadlock.
+  @Test func aSyncCallbackWaitingForATaskOnItsOwnContext() async throws {
+    try await withRuntime { (py) async throws in
+      let ctx = try await py.newContext()
+      try await py.register("viaTask") { _, _ in
+        let done = DispatchSemaphore(value: 0)
+        let box = Mutex<Int>(0)
+        Task(executorPreference: ctx.taskExecutor) {
+          box.withLock { $0 = 42 }
+          done.signal()
+        }
+        guard done.wait(timeout: .now() + 30) == .success else { return .string("deadlock") }
+        return .int(box.withLock { $0 })
+      }
+      #expect(try await ctx.eval("__import__('swift').viaTask()") == 42)
+    }
+  }
 }

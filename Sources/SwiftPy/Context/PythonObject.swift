@@ -39,7 +39,9 @@ public final class PythonObject: CustomStringConvertible {
   }
 
   deinit {
-    if thread.isCurrent {
+    // On its thread but outside a job — a Swift task running there between jobs — the GIL is
+    // not held: the reference goes back through a job, as from any other thread.
+    if thread.runsPythonHere {
       Py_DecRef(pointer)
     } else {
       // Released off its thread: only that thread may touch the object. If the interpreter
@@ -194,20 +196,20 @@ public final class PythonObject: CustomStringConvertible {
 
   /// The qualified name of the object's type (`int`, `collections.OrderedDict`).
   public var typeName: String {
-    guard thread.isCurrent else { return "<PythonObject used off its interpreter thread>" }
+    guard thread.runsPythonHere else { return "<PythonObject used off its interpreter thread>" }
     return PythonError.qualifiedTypeName(of: pointer)
   }
 
   /// `str(object)`.
   public var description: String {
-    guard thread.isCurrent else { return "<PythonObject used off its interpreter thread>" }
+    guard thread.runsPythonHere else { return "<PythonObject used off its interpreter thread>" }
     return PythonError.string(PyObject_Str(pointer)) ?? "<str() failed>"
   }
 
   // MARK: Helpers
 
   func checkThread() throws {
-    guard thread.isCurrent else {
+    guard thread.runsPythonHere else {
       throw SwiftPyError(
         .invalidArgument,
         "a PythonObject was used outside the withPython closure (and thread) that made it")
@@ -240,7 +242,7 @@ extension PythonConvertible {
       let object = withUnsafeBytes(of: self) { $0.load(as: PythonObject.self) }  // Self is it
       // An object of another interpreter (or of this one, on the wrong thread) must not be
       // handed to this one's C API: it would corrupt both.
-      guard object.thread === thread, thread.isCurrent else {
+      guard object.thread === thread, thread.runsPythonHere else {
         throw SwiftPyError(
           .invalidArgument,
           "a PythonObject of context '\(object.thread.name)' was passed to context '\(thread.name)'; "

@@ -7,12 +7,13 @@ import Synchronization
 /// wake-up, no continuation: the fast path (ARCHITECTURE.md, "Calls on the context's own
 /// thread").
 ///
-/// What stays as it is: Python jobs of other callers come first (an inline call yields to them),
-/// timeouts and cancellation interrupt an inline call as they interrupt any call, and a thread
-/// that closes or is abandoned hands the task jobs it holds to Swift's global executor, so no
-/// task is ever lost with a thread. What differs: a caller whose inline call is stuck in C is
-/// stuck with it — the call runs on the caller's own thread — until the call returns; the thread
-/// is still abandoned after the grace, and the caller gets the timeout then.
+/// What stays as it is: other callers' jobs and task jobs take turns (an inline call also yields
+/// to queued jobs), timeouts, cancellations, closes and shutdowns interrupt an inline call and
+/// answer it as they answer any call, and a thread that is not serving — or is inside a Python
+/// job, which may be waiting for the very task — hands task jobs to Swift's global executor, so
+/// no task is lost with a thread or waits for itself. What differs: a caller whose inline call
+/// is stuck in C is stuck with it — the call runs on the caller's own thread — until the call
+/// returns; the thread is still abandoned after the grace, and the caller gets the timeout then.
 extension InterpreterThread: TaskExecutor {
   func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
@@ -34,32 +35,43 @@ extension InterpreterThread: TaskExecutor {
   }
 
   /// Runs `body` right here when the caller's task is this thread's running task job and no
-  /// Python job is under way; nil when it cannot (then the call takes the usual way).
+  /// Python job is under way; nil when it cannot (then the call takes the usual way). With
+  /// `movable` (a pool's one-shot call), a thread no longer in service also answers nil: the
+  /// call goes to another context, as it would from anywhere.
   func performInline<T: Sendable>(
-    timeout: Duration?, grace: Duration, describing what: @autoclosure () -> String,
+    timeout: Duration?, grace: Duration, movable: Bool = false, describing what: @autoclosure () -> String,
     _ body: () throws -> T
   ) async throws -> T? {
     guard runsTaskJob, runningID.load(ordering: .relaxed) == 0 else { return nil }
     if let timeout, timeout <= .zero {
       throw SwiftPyError(.invalidArgument, "a timeout must be positive, not \(timeout)")
     }
+    let deadline = timeout.map { ContinuousClock.now + $0 }
     // Other callers' Python jobs first: the task goes to the back of the line, behind them.
     if pending.load(ordering: .relaxed) > 0 || (shared?.count ?? 0) > 0 {
       await Task.yield()
       guard isCurrent, runsTaskJob, runningID.load(ordering: .relaxed) == 0 else { return nil }
     }
-    if !isOpen, let refusal { throw refusal }
+    if !isOpen, let refusal {
+      if movable { return nil }
+      throw refusal
+    }
     try Task.checkCancellation()
+    // The timeout counts from the call, the wait behind other callers included.
+    let left = deadline.map { $0 - ContinuousClock.now }
+    if let left, let timeout, left <= .zero {
+      throw SwiftPyError(.timeout, "\(what()) on '\(name)' did not start within \(timeout)")
+    }
     inlineCalls.add(1, ordering: .relaxed)
     let id = Job.nextID()
     // Why the caller stops waiting, if it does: kept on the thread (one inline call at a time),
     // so that a call without a timeout allocates nothing for it.
     inlineStop.withLock { $0 = (id, nil) }
-    let timer = timeout.map { timeout in
+    let timer = left.map { left in
       let description = "\(what()) on '\(name)'"
-      return DeadlineScheduler.shared.schedule(after: timeout) { [self] in
+      return DeadlineScheduler.shared.schedule(after: left) { [self] in
         stopInline(
-          id, SwiftPyError(.timeout, "\(description) did not finish within \(timeout) and was interrupted"),
+          id, SwiftPyError(.timeout, "\(description) did not finish within \(timeout!) and was interrupted"),
           because: "the call timed out", grace: grace)
       }
     }
@@ -69,21 +81,27 @@ extension InterpreterThread: TaskExecutor {
     } onCancel: {
       stopInline(id, CancellationError(), because: "the calling task was cancelled", grace: grace)
     }
-    // Abandoned meanwhile (the call was stuck past the grace): the caller hears why.
-    if case .failure = result, isAbandoned, let refusal {
-      throw inlineStopReason(id) ?? refusal
-    }
+    // Abandoned meanwhile (stuck past the grace, or cut short by a close): as on the usual path,
+    // the caller hears why, even if the call went on to complete.
+    if isAbandoned, let reason = inlineStopReason(id) ?? (result.isFailure ? refusal : nil) { throw reason }
     return try result.get()
   }
 
   /// Records why the caller of inline call `id` stops waiting, and interrupts the call.
   private func stopInline(_ id: UInt64, _ reason: any Error, because why: String, grace: Duration) {
-    let current = inlineStop.withLock { stop in
-      guard stop.id == id else { return false }
+    if answerInline(id, reason) { _ = interrupter.interrupt(job: id, because: why, grace: grace) }
+  }
+
+  /// Records `reason` as the answer of inline call `id` if it is the one running and has none
+  /// yet (an interrupt that answers its caller: a close, a shutdown, an abandonment). False when
+  /// `id` is not the inline call running now.
+  @discardableResult
+  func answerInline(_ id: UInt64, _ reason: any Error) -> Bool {
+    inlineStop.withLock { stop in
+      guard stop.id == id, id != 0 else { return false }
       stop.reason = stop.reason ?? reason
       return true
     }
-    if current { _ = interrupter.interrupt(job: id, because: why, grace: grace) }
   }
 
   private func inlineStopReason(_ id: UInt64) -> (any Error)? {
@@ -103,5 +121,12 @@ extension InterpreterThread: TaskExecutor {
       if kind != .ownGIL { detach() }
     }
     return try body()
+  }
+}
+
+extension Result {
+  fileprivate var isFailure: Bool {
+    if case .failure = self { return true }
+    return false
   }
 }

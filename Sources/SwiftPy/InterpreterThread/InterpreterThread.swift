@@ -58,9 +58,6 @@ final class InterpreterThread: @unchecked Sendable {
     /// Swift task jobs of callers that prefer this thread (``TaskExecutor``), run between
     /// Python jobs (InterpreterThread+TaskExecutor.swift).
     var taskJobs = Deque<UnownedJob>()
-    /// How many waits in Swift (``serveNested(until:)``) are under way: task jobs then go to
-    /// Swift's global executor, since the wait may be for one of them.
-    var nestedWaits = 0
   }
 
   let kind: InterpreterKind
@@ -189,6 +186,11 @@ final class InterpreterThread: @unchecked Sendable {
 
   var isCurrent: Bool { spy_current_thread() == Unmanaged.passUnretained(self).toOpaque() }
 
+  /// True on this thread inside a job — the interpreter attached, Python allowed. Not while a
+  /// Swift task job runs here between jobs (InterpreterThread+TaskExecutor.swift): the thread is
+  /// the right one, but it holds no GIL and runs no job, so Python objects must not be touched.
+  var runsPythonHere: Bool { isCurrent && runningID.load(ordering: .relaxed) != 0 }
+
   /// True while a job is running (Python code may be executing).
   var isBusy: Bool { runningID.load(ordering: .relaxed) != 0 }
 
@@ -287,11 +289,12 @@ final class InterpreterThread: @unchecked Sendable {
 
   // MARK: Task jobs (InterpreterThread+TaskExecutor.swift)
 
-  /// Queues a task job; false when the thread takes none now (not serving, or waiting in Swift
-  /// for what may be this very job).
+  /// Queues a task job; false when the thread takes none now: not serving, or inside a Python
+  /// job — which may be waiting for this very task (a callback that blocks until a task it
+  /// started is done, a job waiting in Swift), so the task must run elsewhere.
   func queueTaskJob(_ job: UnownedJob) -> Bool {
     condition.withLock {
-      guard case .serving = guarded.phase, guarded.nestedWaits == 0 else { return false }
+      guard case .serving = guarded.phase, runningID.load(ordering: .acquiring) == 0 else { return false }
       guarded.taskJobs.append(job)
       pendingTaskJobs.add(1, ordering: .releasing)
       if guarded.sleeping { condition.signal() }
@@ -367,6 +370,7 @@ final class InterpreterThread: @unchecked Sendable {
     if let answering {
       let running = condition.withLock { guarded.running }
       if let running, running.id == target { running.refuse(answering) }
+      answerInline(target, answering)  // a call run inline has no job to refuse: it hears this
     }
     return interrupter.interrupt(job: target, because: reason, grace: grace)
   }
@@ -474,6 +478,7 @@ final class InterpreterThread: @unchecked Sendable {
     }
     guard let taken else { return }
     forwardTaskJobs()  // the thread may never come back to run them
+    answerInline(runningID.load(ordering: .acquiring), error)
     // A start given up: whichever came first — the start limit's own give-up or the interrupt's
     // escalation (both end at the grace) — the starter hears that it did not start in time.
     let startError =
@@ -635,8 +640,17 @@ final class InterpreterThread: @unchecked Sendable {
   /// caller awaiting results one after another then finds it awake, which saves a futex wake
   /// per call; an idle thread sleeps after ~100 µs and uses no CPU.
   private func serve() {
+    // Python jobs and task jobs take turns when both wait: a pool whose queue never empties
+    // must not keep a task that prefers this thread from ever running.
+    var taskTurn = false
     while true {
+      if taskTurn, let taskJob = takeTaskJob() {
+        taskTurn = false
+        run(taskJob)
+        continue
+      }
       if let job = nextJob() {
+        taskTurn = true
         run(job)
         continue
       }
@@ -689,7 +703,6 @@ final class InterpreterThread: @unchecked Sendable {
     let outerID = runningID.load(ordering: .acquiring)
     let outer = condition.withLock { () -> Job? in
       if let running = guarded.running { guarded.outer.append(running) }
-      guarded.nestedWaits += 1
       return guarded.running
     }
     forwardTaskJobs()  // the Swift this job waits for may be one of them
@@ -698,7 +711,6 @@ final class InterpreterThread: @unchecked Sendable {
       condition.withLock {
         if outer != nil { guarded.outer.removeLast() }
         guarded.running = outer
-        guarded.nestedWaits -= 1
       }
       _ = spy_gate_exchange(gate, 1)
     }

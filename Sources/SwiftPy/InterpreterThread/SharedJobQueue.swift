@@ -155,6 +155,9 @@ final class SharedJobQueue: JobQueue {
     for job in jobs { job.refuse(error) }
   }
 
+  /// Whether `thread` may run this queue's jobs now (it is not leased).
+  func mayServe(_ thread: InterpreterThread) -> Bool { state.withLock { $0.mayServe(thread) } }
+
   /// Queued calls that are callers' requests (statistics).
   var queuedRequests: Int { state.withLock { $0.jobs.count { $0.isRequest } } }
 

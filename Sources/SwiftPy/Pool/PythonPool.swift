@@ -161,11 +161,12 @@ public final class PythonPool: Sendable, CustomStringConvertible {
     }
     // The caller's task runs on one of this pool's threads (``PythonContext/withExecutor(_:)``):
     // the call runs right there, without a hop.
-    if let here = InterpreterThread.current, here.shared === queue, let context = PythonContext.current,
+    // Not on a leased context: a one-shot call stuck there would cost the lease its context.
+    if let here = InterpreterThread.current, here.shared === queue, queue.mayServe(here),
+      let context = PythonContext.current,
       let result = try await here.performInline(
-        timeout: timeout ?? policy.defaultTimeout, grace: policy.grace,
-        describing: "\(what()) on pool '\(name)'",
-        { try context.runHere(.fresh(preload), body) })
+        timeout: timeout ?? policy.defaultTimeout, grace: policy.grace, movable: true,
+        describing: "\(what()) on pool '\(name)'", { try context.runHere(.fresh(preload), body) })
     {
       return result
     }
