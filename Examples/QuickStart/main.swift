@@ -35,6 +35,14 @@ try await ctx.exec(
   """)
 print("fib(20) =", try await ctx.call("__main__", "fib", args: [20]))
 
+// A series of small calls from a task on the context's own thread: each runs inline, no hop.
+let squares = try await ctx.withExecutor {
+  var total = 0
+  for n in 1...1_000 { total += try await ctx.eval("n * n", locals: ["n": n], as: Int.self) }
+  return total
+}
+print("sum of 1000 squares, called inline:", squares)
+
 // Live objects, on the interpreter's thread only.
 let (upper, total) = try await ctx.withPython { python in
   let numbers = try python.eval("[1, 2, 3]")

@@ -25,11 +25,16 @@ enum CallbackRun {
     case .sync(let body):
       let saved = PyEval_SaveThread()
       defer { PyEval_RestoreThread(saved) }
-      do {
-        return .value(try body(args, kwargs))
-      } catch {
-        return .failure(error)
+      // It may block until a task it started is done — one that prefers this very thread.
+      let call = { () -> Outcome in
+        do {
+          return .value(try body(args, kwargs))
+        } catch {
+          return .failure(error)
+        }
       }
+      guard let thread = InterpreterThread.current else { return call() }
+      return thread.waitingForSwift(call)
     case .async(let body):
       if let thread = InterpreterThread.current {
         return serving(thread, body, args, kwargs)

@@ -9,9 +9,9 @@ import Synchronization
 ///
 /// What stays as it is: other callers' jobs and task jobs take turns (an inline call also yields
 /// to queued jobs), timeouts, cancellations, closes and shutdowns interrupt an inline call and
-/// answer it as they answer any call, and a thread that is not serving — or is inside a Python
-/// job, which may be waiting for the very task — hands task jobs to Swift's global executor, so
-/// no task is lost with a thread or waits for itself. What differs: a caller whose inline call
+/// answer it as they answer any call, and a thread that is not serving — or waits for Swift
+/// inside a job, perhaps for the very task — hands task jobs to Swift's global executor, so no
+/// task is lost with a thread or waits for itself. What differs: a caller whose inline call
 /// is stuck in C is stuck with it — the call runs on the caller's own thread — until the call
 /// returns; the thread is still abandoned after the grace, and the caller gets the timeout then.
 extension InterpreterThread: TaskExecutor {

@@ -58,6 +58,9 @@ final class InterpreterThread: @unchecked Sendable {
     /// Swift task jobs of callers that prefer this thread (``TaskExecutor``), run between
     /// Python jobs (InterpreterThread+TaskExecutor.swift).
     var taskJobs = Deque<UnownedJob>()
+    /// How many waits for Swift are under way on this thread, inside a job (``waitingForSwift(_:)``):
+    /// task jobs then go to Swift's global executor, since the wait may be for one of them.
+    var swiftWaits = 0
   }
 
   let kind: InterpreterKind
@@ -289,12 +292,12 @@ final class InterpreterThread: @unchecked Sendable {
 
   // MARK: Task jobs (InterpreterThread+TaskExecutor.swift)
 
-  /// Queues a task job; false when the thread takes none now: not serving, or inside a Python
-  /// job — which may be waiting for this very task (a callback that blocks until a task it
-  /// started is done, a job waiting in Swift), so the task must run elsewhere.
+  /// Queues a task job; false when the thread takes none now: not serving, or waiting for Swift
+  /// inside a job — perhaps for this very task (a callback that blocks until a task it started
+  /// is done, a job waiting in Swift) — so the task must run elsewhere.
   func queueTaskJob(_ job: UnownedJob) -> Bool {
     condition.withLock {
-      guard case .serving = guarded.phase, runningID.load(ordering: .acquiring) == 0 else { return false }
+      guard case .serving = guarded.phase, guarded.swiftWaits == 0 else { return false }
       guarded.taskJobs.append(job)
       pendingTaskJobs.add(1, ordering: .releasing)
       if guarded.sleeping { condition.signal() }
@@ -321,6 +324,16 @@ final class InterpreterThread: @unchecked Sendable {
       }
       return Array(guarded.taskJobs)
     }
+  }
+
+  /// Runs `body` — on this thread, inside a job — as a wait for Swift: task jobs queued here go
+  /// to Swift's global executor, and so do those that come until `body` returns, since `body`
+  /// may be waiting for one of them (a Swift callback Python called, a job waiting in Swift).
+  func waitingForSwift<T>(_ body: () throws -> T) rethrows -> T {
+    condition.withLock { guarded.swiftWaits += 1 }
+    defer { condition.withLock { guarded.swiftWaits -= 1 } }
+    forwardTaskJobs()
+    return try body()
   }
 
   /// Why the thread refuses work now, or nil while it serves.
@@ -705,7 +718,6 @@ final class InterpreterThread: @unchecked Sendable {
       if let running = guarded.running { guarded.outer.append(running) }
       return guarded.running
     }
-    forwardTaskJobs()  // the Swift this job waits for may be one of them
     defer {
       runningID.store(outerID, ordering: .releasing)
       condition.withLock {
@@ -714,6 +726,12 @@ final class InterpreterThread: @unchecked Sendable {
       }
       _ = spy_gate_exchange(gate, 1)
     }
+    // The Swift this job waits for may be a task that prefers this thread.
+    return waitingForSwift { serveNested(outerID: outerID, until: isDone) }
+  }
+
+  /// The loop of ``serveNested(until:)``.
+  private func serveNested(outerID: UInt64, until isDone: () -> Bool) -> Bool {
     let waiting = Set(condition.withLock { guarded.outer.map(\.id) } + [outerID])
     let isNested = { (job: Job) in !job.betweenJobs && job.parent != 0 && waiting.contains(job.parent) }
     while !isDone() {
