@@ -77,4 +77,38 @@ struct ErrorTests {
       await #expect(throws: SwiftPyError.self) { _ = try await py.call("ma\u{0}th", "sqrt", args: [1]) }
     }
   }
+
+  /// Every name SwiftPy hands the C API as a C string refuses a NUL byte, rather than silently use
+  /// the part before it (`os\0x` as `os`, `real\0junk` as `real`).
+  @Test func nulBytesInNamesAreRefusedEverywhere() async throws {
+    try await withRuntime { (py) async throws in
+      func refused(_ what: String, _ body: () async throws -> Void) async {
+        do {
+          try await body()
+          Issue.record("\(what): a name with a NUL byte was accepted")
+        } catch let error as SwiftPyError {
+          #expect(error.code == .invalidArgument, "\(what): \(error)")
+        } catch {
+          Issue.record("\(what): \(error)")
+        }
+      }
+      let interp = try await py.interpreters.create(isolated: false)
+      await refused("prepareMain") { try await interp.prepareMain(["a\u{0}b": 1]) }
+      #expect(try await interp.call("builtins", "eval", args: ["'a' in globals()"]) == false)
+      try await interp.close()
+      let ctx = try await py.newContext()
+      await refused("import") { try await ctx.withPython { python in _ = try python.import("os\u{0}x") } }
+      await refused("attribute") {
+        try await ctx.withPython { python in _ = try python.eval("1").attribute("real\u{0}junk") }
+      }
+      await refused("setAttribute") {
+        try await ctx.withPython { python in try python.eval("type('T', (), {})()").setAttribute("a\u{0}b", 1)
+        }
+      }
+      await refused("keyword argument") {
+        try await ctx.withPython { python in _ = try python.builtins.dict.call(kwargs: ["a\u{0}b": 1]) }
+      }
+      await ctx.close()
+    }
+  }
 }

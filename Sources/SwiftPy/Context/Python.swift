@@ -34,6 +34,7 @@ public struct Python {
   /// `import name` (dotted names return the leaf module).
   public func `import`(_ name: String) throws -> PythonObject {
     try checkValid()
+    try PythonExecution.checkName(name, "module")
     guard let module = PyImport_ImportModule(name) else { throw PythonError.fetch() }
     return PythonObject(owning: module, thread: thread)
   }

@@ -339,6 +339,7 @@ public final class PythonContext: Sendable, CustomStringConvertible {
   func setGlobals(_ values: [String: PythonValue]) async throws {
     try await run(.own, timeout: nil, describing: "prepareMain") { globals in
       for (name, value) in values {
+        try PythonExecution.checkName(name, "variable")
         let object = try value.makePythonObject()
         defer { Py_DecRef(object) }
         guard PyDict_SetItemString(globals, name, object) == 0 else { throw PythonError.fetch() }

@@ -277,7 +277,9 @@ enum PythonExecution {
     return try thread.codeCache.code(for: code, start: start, compile: compileNow)
   }
 
-  private static func checkName(_ name: String, _ what: String) throws {
+  /// Refuses a name with a NUL byte: the C API reads names as C strings, and would silently
+  /// use the part before it (`"real\0junk"` as `real`).
+  static func checkName(_ name: String, _ what: String) throws {
     guard !hasByte(0, in: name) else {
       throw SwiftPyError(.invalidArgument, "the \(what) name '\(name)' contains a NUL byte")
     }

@@ -61,12 +61,14 @@ public final class PythonObject: CustomStringConvertible {
   /// `getattr(object, name)`.
   public func attribute(_ name: String) throws -> PythonObject {
     try checkThread()
+    try PythonExecution.checkName(name, "attribute")
     return try wrap(PyObject_GetAttrString(pointer, name))
   }
 
   /// `setattr(object, name, value)`.
   public func setAttribute(_ name: String, _ value: any PythonConvertible) throws {
     try checkThread()
+    try PythonExecution.checkName(name, "attribute")
     let object = try value.pythonObject(on: thread)
     guard PyObject_SetAttrString(pointer, name, object.pointer) == 0 else {
       throw PythonError.fetch()
@@ -146,6 +148,7 @@ public final class PythonObject: CustomStringConvertible {
     if !keywords.isEmpty {
       let dict = try wrap(PyDict_New())
       for (key, value) in keywords {
+        try PythonExecution.checkName(key, "keyword argument")
         let object = try value.pythonObject(on: thread)
         guard PyDict_SetItemString(dict.pointer, key, object.pointer) == 0 else {
           throw PythonError.fetch()
