@@ -61,7 +61,10 @@ struct SoakCommand: AsyncParsableCommand {
       shutdownDeadline: .seconds(2))
     var configuration = options.configuration(contexts: nil)
     configuration.interruptGrace = limits.grace
-    configuration.contextStartTimeout = limits.callTimeout
+    // Starting a context is not a call: on a loaded machine a sub-interpreter may take more than
+    // a short call timeout to start, and the soak would fail at its start, having tested nothing.
+    // Calls waiting for a replacement are still bounded by their own timeouts.
+    configuration.contextStartTimeout = max(limits.callTimeout, .seconds(10))
     let py = try await PythonRuntime.start(configuration)
     let modes = py.supportedModes
     let directory = try SoakHostile.writeModules(modes: modes)
