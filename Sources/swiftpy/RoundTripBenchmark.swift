@@ -40,26 +40,22 @@ enum RoundTripBenchmark {
       py.unroute(module: module)
       try await py.stopPool(pool)
       // One context, called directly (no pool queue): the figure of the earlier sections.
-      progress.say("round trips: \(mode), one context")
       let context = try await py.newContext(mode: mode)
       for _ in 0..<1_000 { _ = try await context.call(module, "noop") }
-      try await measure(
-        callers: 1, calls: calls, key: "roundtrip.\(mode).context",
-        label: "context.call round trip, one \(mode) context",
-        report: report
-      ) { _ = try await context.call(module, "noop") }
-      progress.say("round trips: \(mode), one context, on its executor")
-      try await measure(
-        callers: 1, calls: calls, key: "roundtrip.\(mode).contextExecutor",
-        label: "context.call round trip, one \(mode) context, caller on its executor (withExecutor)",
-        report: report, executors: [context.taskExecutor]
-      ) { _ = try await context.call(module, "noop") }
-      progress.say("round trips: \(mode), one context, eval on its executor")
-      try await measure(
-        callers: 1, calls: calls, key: "roundtrip.\(mode).evalExecutor",
-        label: "context.eval(\"1 + 1\") round trip, one \(mode) context, caller on its executor",
-        report: report, executors: [context.taskExecutor]
-      ) { _ = try await context.eval("1 + 1") }
+      let callNoop: @Sendable () async throws -> Void = { _ = try await context.call(module, "noop") }
+      let evalSum: @Sendable () async throws -> Void = { _ = try await context.eval("1 + 1") }
+      // Through the queue, then with the caller on the context's executor (inline calls).
+      for (kind, what, onExecutor, call) in [
+        ("context", "context.call", false, callNoop),
+        ("contextExecutor", "context.call, caller on its executor (withExecutor)", true, callNoop),
+        ("evalExecutor", "context.eval(\"1 + 1\"), caller on its executor", true, evalSum),
+      ] {
+        progress.say("round trips: \(mode), one context, \(what)")
+        try await measure(
+          callers: 1, calls: calls, key: "roundtrip.\(mode).\(kind)",
+          label: "\(what) round trip, one \(mode) context", report: report,
+          executors: onExecutor ? [context.taskExecutor] : [], call)
+      }
       await context.close()
     }
   }

@@ -265,7 +265,7 @@ enum PythonExecution {
 
   static func compile(_ code: String, start: Int32) throws -> PyObjectPointer {
     // A C string ends at the first NUL: refuse rather than silently run a prefix.
-    guard !code.utf8.contains(0) else {
+    guard !hasByte(0, in: code) else {
       throw SwiftPyError(.invalidArgument, "source code cannot contain NUL bytes")
     }
     let compileNow = { () throws -> PyObjectPointer in
