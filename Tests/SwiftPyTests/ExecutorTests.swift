@@ -267,9 +267,10 @@ struct ExecutorTests {
       final class Stop: Sendable { let flag = Atomic<Bool>(false) }
       let stop = Stop()
       try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<6 {
+        // Enough callers, with calls long enough, that one always waits when a call ends.
+        for _ in 0..<8 {
           group.addTask {
-            while !stop.flag.load(ordering: .relaxed) { _ = try? await py.eval("sum(range(20000))") }
+            while !stop.flag.load(ordering: .relaxed) { _ = try? await py.eval("sum(range(50000))") }
           }
         }
         try await Task.sleep(for: .milliseconds(100))
